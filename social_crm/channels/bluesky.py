@@ -1,0 +1,411 @@
+"""Bluesky through AT Protocol XRPC: the mentions of and replies to the
+connected account, or a post search, with the conversations they belong to.
+
+An app password opens a session whose short-lived access token is renewed
+with the refresh token, or by a new session once that is refused too; the
+renewed tokens go to ``credential_updates`` so that the next pull reuses them
+(Bluesky allows only a few new sessions a day). Authors keep their DID, the
+id that never changes, and their handle, which can; a handle that is a domain
+name is a website Bluesky verified as theirs.
+"""
+import base64
+import html
+import json
+import logging
+from urllib.parse import quote
+
+from .base import ChannelClient, register
+from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
+from .feeds import parse_date
+from .records import Author, Batch, Post
+from .transport import seconds_until
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://bsky.social"
+WEB_URL = "https://bsky.app"
+PAGE_SIZE = 100             # the most listNotifications and searchPosts return
+LOOKUP_SIZE = 25            # the most uris / actors getPosts and getProfiles take
+MAX_THREAD_FETCHES = 20     # getPostThread calls per pull
+MAX_PARENT_HEIGHT = 80      # ancestors getPostThread returns above a post
+LOW_QUOTA = 30              # calls one more page may cost: list, posts, threads, profiles
+QUOTA_WINDOW = 300          # Bluesky counts calls per five minutes
+REASONS = ("mention", "reply")
+TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
+#: handles under a hosting service's domain: not a website of their own
+SERVICE_HANDLE_SUFFIXES = (".bsky.social",)
+INVALID_HANDLE = "handle.invalid"
+
+
+def _field(data, key, what, kind=str):
+    """``data[key]``, which the lexicon requires, or an error naming it."""
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, kind) or value in ("", None):
+        raise InvalidDataError(f"Bluesky sent {what} without a valid '{key}'")
+    return value
+
+
+def _indexed_at(item, what):
+    moment = parse_date(_field(item, "indexedAt", what))
+    if moment is None:
+        raise InvalidDataError(f"Bluesky sent {what} with an unreadable 'indexedAt'")
+    return moment
+
+
+def _stamp(moment):
+    return moment.isoformat() if moment else ""
+
+
+def _chunks(values, size=LOOKUP_SIZE):
+    values = list(values)
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _jwt_subject(token):
+    """The DID a session token was issued to (its ``sub`` claim), read
+    without verifying it: only to tell our own posts from others'."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return ""
+    return claims.get("sub", "") if isinstance(claims, dict) else ""
+
+
+def _profile_key(handle, did):
+    """Bluesky web links use the handle, or the DID when the handle failed
+    verification."""
+    return handle if handle and handle != INVALID_HANDLE else did
+
+
+def verified_websites(handle):
+    """A handle that is a domain name is one its owner proved to control
+    (DNS TXT record or ``/.well-known/atproto-did``)."""
+    if (not handle or handle == INVALID_HANDLE or "." not in handle
+            or handle.endswith(SERVICE_HANDLE_SUFFIXES)):
+        return ()
+    return (f"https://{handle}",)
+
+
+def _facet_href(feature):
+    kind = feature.get("$type", "")
+    if kind == "app.bsky.richtext.facet#link":
+        uri = feature.get("uri", "")
+        return uri if uri.startswith(("https://", "http://")) and not any(c.isspace() for c in uri) else ""
+    if kind == "app.bsky.richtext.facet#mention" and feature.get("did"):
+        return f"{WEB_URL}/profile/{quote(feature['did'], safe=':')}"
+    if kind == "app.bsky.richtext.facet#tag" and feature.get("tag"):
+        return f"{WEB_URL}/hashtag/{quote(feature['tag'])}"
+    return ""
+
+
+def render_text(text, facets=None):
+    """Post text as escaped HTML; facets, which address UTF-8 byte ranges,
+    become the links they stand for (a link's text is often shortened)."""
+    if not isinstance(text, str) or not text:
+        return ""
+    data = text.encode("utf-8")
+    spans = []
+    for facet in facets if isinstance(facets, list) else ():
+        index = facet.get("index") if isinstance(facet, dict) else None
+        features = facet.get("features") if isinstance(facet, dict) else None
+        if not isinstance(index, dict) or not isinstance(features, list) or not features:
+            continue
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        href = _facet_href(features[0]) if isinstance(features[0], dict) else ""
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data) and href:
+            spans.append((start, end, href))
+
+    def escape(chunk):
+        return html.escape(chunk.decode("utf-8", "replace")).replace("\n", "<br>")
+
+    parts, position = [], 0
+    for start, end, href in sorted(spans):
+        if start < position:
+            continue  # overlapping facets: keep the first
+        parts.append(escape(data[position:start]))
+        parts.append(f'<a href="{html.escape(href)}">{escape(data[start:end])}</a>')
+        position = end
+    parts.append(escape(data[position:]))
+    return f"<p>{''.join(parts)}</p>"
+
+
+@register("bluesky")
+class BlueskyClient(ChannelClient):
+    """Pulls ``mentions`` (notifications of mentions and replies) or
+    ``search`` (``target`` is the query) for one account.
+
+    Credentials: ``identifier`` (handle or email), ``app_password``, and the
+    session tokens ``access_jwt`` and ``refresh_jwt`` it renews.
+
+    Both modes read newest first, down to the cursor's ``seen_at``: the
+    ``indexedAt`` of the newest item a finished run handled (see
+    :meth:`_paged` for the cursor of a run in progress).
+    """
+
+    def __init__(self, settings, transport):
+        super().__init__(settings, transport)
+        self.base = (settings.api_url or DEFAULT_API_URL).rstrip("/")
+        self._access = settings.credentials.get("access_jwt") or ""
+        self._refresh = settings.credentials.get("refresh_jwt") or ""
+        #: DID of the connected account: its posts are outbound
+        self.did = _jwt_subject(self._access)
+        self._quota = (None, "")        # calls left, reset header
+        self._threads_fetched = 0
+        self._known_uris = set()        # posts this pull already brought
+
+    def pull(self, cursor):
+        if self.settings.mode == "mentions":
+            fetch, what, views_of = self._notifications_page, "a notification", self._mentioned_posts
+        elif self.settings.mode == "search":
+            if not self.settings.target.strip():
+                raise ConfigError("the Bluesky search source has no query")
+            fetch, what, views_of = self._search_page, "a post", list
+        else:
+            raise ConfigError(f"unknown Bluesky mode {self.settings.mode!r}: use 'mentions' or 'search'")
+        if not self._access:
+            self._renew()
+        if not self.did:
+            self.did = _field(self._get("com.atproto.server.getSession"), "did", "the session")
+        yield from self._paged(cursor or {}, fetch, what, views_of)
+
+    # -- paging ---------------------------------------------------------
+
+    def _paged(self, cursor, fetch, what, views_of):
+        """One batch per page, newest first, down to the watermark ``seen_at``.
+
+        While paging, the cursor also holds the platform's ``page`` cursor,
+        the ``newest`` item of the run (the next watermark) and the ``last``
+        (oldest) item handled: search pages are offsets, so posts published
+        meanwhile push handled ones onto the next page, where they are
+        skipped. Without a watermark (first pull) only the newest
+        ``max_items`` are read; with one, a pull cut short by ``max_items``
+        or the rate limit keeps its page so that the next pull fills the gap.
+        """
+        seen_at = cursor.get("seen_at", "")
+        watermark = parse_date(seen_at)
+        newest = parse_date(cursor.get("newest")) or watermark
+        last_at, last_uri = cursor.get("last") or ("", "")
+        last = parse_date(last_at)
+        page = cursor.get("page")
+        taken, max_items = 0, max(1, self.settings.max_items)
+        while True:
+            items, next_page = fetch(page, min(PAGE_SIZE, max_items - taken), watermark)
+            stamped = [(_indexed_at(item, what), item) for item in items]
+            reached_seen = watermark is not None and any(moment <= watermark for moment, _item in stamped)
+            fresh = [(moment, item) for moment, item in stamped
+                     if not (watermark and moment <= watermark)
+                     and not (last and (moment > last or item.get("uri") == last_uri))]
+            for moment, item in fresh:
+                newest = max(newest, moment) if newest else moment
+                if last is None or moment <= last:
+                    last, last_uri = moment, item.get("uri", "")
+            taken += len(fresh)
+            if not next_page or reached_seen or (taken >= max_items and watermark is None):
+                next_cursor = {"seen_at": _stamp(newest)}
+            else:
+                next_cursor = {"seen_at": seen_at, "newest": _stamp(newest), "page": next_page,
+                               "last": [_stamp(last), last_uri]}
+            batch = self._batch(views_of([item for _moment, item in fresh]), next_cursor)
+            yield batch
+            if "page" not in next_cursor or taken >= max_items or batch.wait_seconds:
+                return
+            page = next_page
+
+    def _notifications_page(self, page, limit, _watermark):
+        data = self._get("app.bsky.notification.listNotifications",
+                         {"limit": limit, "cursor": page, "reasons": list(REASONS)})
+        raw = _field(data, "notifications", "a notification list", list)
+        items = [item for item in raw if isinstance(item, dict) and item.get("reason") in REASONS]
+        return items, data.get("cursor") if raw else None
+
+    def _search_page(self, page, limit, watermark):
+        since = watermark.isoformat(timespec="milliseconds") + "Z" if watermark else None
+        data = self._get("app.bsky.feed.searchPosts", {"q": self.settings.target.strip(), "sort": "latest",
+                                                        "limit": limit, "cursor": page, "since": since})
+        posts = _field(data, "posts", "a search result", list)
+        return posts, data.get("cursor") if posts else None
+
+    def _mentioned_posts(self, notifications):
+        """The posts behind notifications, with their like and reply counts;
+        a post deleted since is read from the notification itself."""
+        uris = [_field(item, "uri", "a notification") for item in notifications]
+        found = {}
+        for chunk in _chunks(uris):
+            for view in self._get("app.bsky.feed.getPosts", {"uris": chunk}).get("posts") or ():
+                if isinstance(view, dict) and view.get("uri"):
+                    found[view["uri"]] = view
+        return [found.get(item["uri"], item) for item in notifications]
+
+    # -- records --------------------------------------------------------
+
+    def _batch(self, views, cursor):
+        """Posts of one page, the ancestors of replies whose parent is not
+        among them (so each reply has its parent), and all their authors."""
+        read = {}
+        for view in views:
+            post, author = self._read(view)
+            read[post.external_id] = (post, author)
+        self._known_uris.update(read)
+        orphans = [post.parent_id for post, _author in read.values()
+                   if post.parent_id and post.parent_id not in self._known_uris]
+        for parent_id in orphans:
+            if parent_id not in self._known_uris and self._threads_fetched < MAX_THREAD_FETCHES:
+                for view in self._ancestors(parent_id):
+                    ancestor, author = self._read(view)
+                    read.setdefault(ancestor.external_id, (ancestor, author))
+                    self._known_uris.add(ancestor.external_id)
+        basics = {author["did"]: author for _post, author in read.values()}
+        profiles = self._profiles(basics)
+        return Batch(
+            posts=tuple(post for post, _author in read.values()),
+            authors=tuple(self._author(profiles.get(did) or basic) for did, basic in basics.items()),
+            cursor=cursor,
+            wait_seconds=self._wait_seconds(),
+        )
+
+    def _read(self, view):
+        """A PostView (or a notification, which has the same core) as a Post
+        and the author profile it embeds."""
+        uri = _field(view, "uri", "a post")
+        author = _field(view, "author", f"the post {uri}", dict)
+        did = _field(author, "did", f"the author of {uri}")
+        record = view.get("record") if isinstance(view.get("record"), dict) else {}
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        langs = record.get("langs")
+        post = Post(
+            external_id=uri,
+            thread_key=self._ref(reply, "root") or uri,
+            parent_id=self._ref(reply, "parent"),
+            author_id=did,
+            body_html=render_text(record.get("text"), record.get("facets")),
+            url=f"{WEB_URL}/profile/{_profile_key(author.get('handle'), did)}/post/{uri.rsplit('/', 1)[-1]}",
+            posted_at=parse_date(record.get("createdAt")) or parse_date(view.get("indexedAt")),
+            direction="outbound" if did == self.did else "inbound",
+            language=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else "",
+            like_count=view.get("likeCount") or 0,
+            repost_count=view.get("repostCount") or 0,
+            reply_count=view.get("replyCount") or 0,
+        )
+        return post, author
+
+    @staticmethod
+    def _ref(reply, key):
+        ref = reply.get(key)
+        return ref.get("uri", "") if isinstance(ref, dict) else ""
+
+    @staticmethod
+    def _author(profile):
+        did, handle = profile["did"], profile.get("handle") or ""
+        followers = profile.get("followersCount")
+        return Author(
+            external_id=did,
+            handle=handle or did,
+            name=profile.get("displayName") or "",
+            profile_url=f"{WEB_URL}/profile/{_profile_key(handle, did)}",
+            avatar_url=profile.get("avatar") or "",
+            bio=profile.get("description") or "",
+            followers=followers if isinstance(followers, int) else None,
+            verified_websites=verified_websites(handle),
+        )
+
+    def _ancestors(self, uri):
+        """The post ``uri`` and the posts above it up to the thread root; a
+        post deleted since brings nothing (the reply keeps its parent id)."""
+        self._threads_fetched += 1
+        try:
+            data = self._get("app.bsky.feed.getPostThread",
+                             {"uri": uri, "depth": 0, "parentHeight": MAX_PARENT_HEIGHT})
+        except NotFoundError:
+            return []
+        views, node = [], data.get("thread")
+        # a notFoundPost or blockedPost node has no "post": the chain stops there
+        while isinstance(node, dict) and isinstance(node.get("post"), dict):
+            views.append(node["post"])
+            node = node.get("parent")
+        return views
+
+    def _profiles(self, dids):
+        """Full profiles (followers, bio), 25 per call."""
+        profiles = {}
+        for chunk in _chunks(dids):
+            for profile in self._get("app.bsky.actor.getProfiles", {"actors": chunk}).get("profiles") or ():
+                if isinstance(profile, dict) and profile.get("did"):
+                    profiles[profile["did"]] = profile
+        return profiles
+
+    # -- XRPC and the session -------------------------------------------
+
+    def _get(self, nsid, params=None):
+        """An authenticated XRPC query; an expired session is renewed once."""
+        status, data = self._send("GET", nsid, params=params, token=self._access)
+        if status != 200 and data.get("error") in TOKEN_ERRORS:
+            self._renew()
+            status, data = self._send("GET", nsid, params=params, token=self._access)
+        if status == 200:
+            return data
+        error = data.get("error") or f"HTTP {status}"
+        if status == 401 or error in TOKEN_ERRORS:
+            raise AuthError(f"Bluesky refused the session ({error}); "
+                            "reconnect the source with a new app password")
+        if error == "NotFound":
+            raise NotFoundError(f"Bluesky has no such record for {nsid}")
+        message = str(data.get("message") or "")[:200]
+        raise InvalidDataError(f"Bluesky refused {nsid}: {error} {message}".strip())
+
+    def _send(self, method, nsid, *, params=None, body=None, token=""):
+        """One XRPC call: 400 and 401 carry an XRPC error body to read."""
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.transport.request(method, f"{self.base}/xrpc/{nsid}", params=params, headers=headers,
+                                          json_body=body, expected=(200, 400, 401))
+        remaining = response.header("ratelimit-remaining")
+        if remaining.isdigit():
+            self._quota = (int(remaining), response.header("ratelimit-reset"))
+        try:
+            data = response.json()
+        except InvalidDataError:
+            if response.status == 200:
+                raise
+            data = {}
+        if not isinstance(data, dict):
+            raise InvalidDataError(f"Bluesky answered {nsid} with JSON that is not an object")
+        return response.status, data
+
+    def _renew(self):
+        """Refresh the session, or open a new one with the app password when
+        the refresh token is missing, expired or revoked."""
+        if self._refresh:
+            status, data = self._send("POST", "com.atproto.server.refreshSession", token=self._refresh)
+            if status == 200:
+                self._adopt(data)
+                return
+            _logger.info("Bluesky refused to refresh the session (%s); opening a new one",
+                         data.get("error") or f"HTTP {status}")
+        identifier = self.settings.credentials.get("identifier")
+        password = self.settings.credentials.get("app_password")
+        if not identifier or not password:
+            raise AuthError("the Bluesky source has no identifier and app password; reconnect it")
+        status, data = self._send("POST", "com.atproto.server.createSession",
+                                  body={"identifier": identifier, "password": password})
+        if status != 200:
+            raise AuthError(f"Bluesky refused the identifier or app password "
+                            f"({data.get('error') or f'HTTP {status}'}); "
+                            "create a new app password and reconnect the source")
+        self._adopt(data)
+
+    def _adopt(self, session):
+        self._access = _field(session, "accessJwt", "a session")
+        self._refresh = _field(session, "refreshJwt", "a session")
+        self.did = session.get("did") or _jwt_subject(self._access)
+        self.credential_updates = {"access_jwt": self._access, "refresh_jwt": self._refresh}
+
+    def _wait_seconds(self):
+        """Seconds until the quota resets, once too few calls are left for
+        another page."""
+        remaining, reset = self._quota
+        if remaining is None or remaining > LOW_QUOTA:
+            return None
+        wait = seconds_until(reset)
+        return QUOTA_WINDOW if wait is None else wait

@@ -1,0 +1,57 @@
+"""Typed channel errors: each says what happened, whether a later pull may
+succeed, and when the platform allows the next one.
+
+Messages never contain credentials: they are built from the URL without its
+query string and from the HTTP status, never from request headers.
+"""
+
+
+class ChannelError(Exception):
+    """Base of every error a channel client raises on purpose."""
+
+    code = "error"
+    retryable = False
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        #: seconds the platform asks us to wait before the next call
+        self.retry_after = retry_after
+
+
+class ConfigError(ChannelError):
+    """The source is set up wrongly (bad URL, scheme, private address)."""
+
+    code = "config"
+
+
+class AuthError(ChannelError):
+    """401/403: the credentials are missing, wrong, expired or revoked."""
+
+    code = "auth"
+
+
+class NotFoundError(ChannelError):
+    """404/410: the account, search or feed does not exist (any more)."""
+
+    code = "not_found"
+
+
+class InvalidDataError(ChannelError):
+    """The platform answered with something we refuse to read."""
+
+    code = "invalid_data"
+
+
+class UnavailableError(ChannelError):
+    """Timeout, connection failure or 5xx: a later pull may succeed."""
+
+    code = "unavailable"
+    retryable = True
+
+
+class RateLimitedError(ChannelError):
+    """429 or an exhausted quota: wait ``retry_after`` seconds."""
+
+    code = "rate_limited"
+    retryable = True

@@ -1,0 +1,346 @@
+"""Mastodon, any instance, through its REST API: mention notifications,
+hashtag timelines and direct conversations, with the thread context of replies.
+
+Identifiers. Status and account ids are local to the instance we ask, so a
+post's external id is ``<instance>:<status id>``: replies name their parent
+by that local id (``in_reply_to_id``), which keeps parent and thread keys
+buildable without the parent in hand. An author's external id is the
+account's ActivityPub ``uri`` (``url`` on servers older than 4.2): the same
+person seen from two instances stays one author.
+
+Paging. Lists come newest first with a ``Link`` header. The cursor
+``{"since_id": ..., "account_id": ...}`` holds the newest paging id stored;
+the next pull asks ``min_id=since_id``, which returns the page just after
+it, and walks the ``prev`` links towards the present, so every batch's cursor
+is safe to save. A first pull reads back up to ``max_items`` and hands the
+pages over oldest first, for the same reason.
+"""
+import logging
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import lxml.html
+from requests.utils import parse_header_links
+
+from .base import ChannelClient, register
+from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
+from .feeds import parse_date
+from .records import Author, Batch, Post
+from .transport import safe_url, seconds_until
+
+_logger = logging.getLogger(__name__)
+
+#: context calls per pull: a reply beyond them keeps its best-known root
+MAX_CONTEXT_CALLS = 40
+#: Mastodon's rate-limit window, if a spent quota comes without a reset time
+DEFAULT_WAIT_SECONDS = 300
+#: Mastodon visibilities that are not public; ``direct`` is a private message
+PRIVATE_VISIBILITIES = {"direct", "private", "limited"}
+
+
+class _Page(NamedTuple):
+    items: list
+    where: str
+    newest: str | None
+    oldest: str | None
+
+
+@dataclass(frozen=True)
+class _Mode:
+    """How one mode lists its items (``kind``: notifications, statuses or
+    conversations) and how large a page may be."""
+
+    kind: str
+    path: str
+    page_max: int
+    needs_token: bool
+    params: tuple = ()
+
+    def statuses(self, item, where):
+        """The statuses an item of the list carries."""
+        if self.kind == "notifications":
+            return [_require(item, "status", f"mention notification {item.get('id')}", where)]
+        if self.kind == "conversations":
+            # a conversation whose last status was deleted has none
+            return [item["last_status"]] if item.get("last_status") else []
+        return [item]
+
+    def paging_id(self, item):
+        """The id pages are keyed by, for a server that sent no ``Link``:
+        conversations page by their last status."""
+        if self.kind == "conversations":
+            return (item.get("last_status") or {}).get("id")
+        return item.get("id")
+
+
+def _modes(target):
+    tag = target.strip().lstrip("#")
+    return {
+        "mentions": _Mode("notifications", "/api/v1/notifications", 80, True, (("types[]", "mention"),)),
+        "hashtag": _Mode("statuses", f"/api/v1/timelines/tag/{quote(tag, safe='')}", 40, False) if tag else None,
+        "dm": _Mode("conversations", "/api/v1/conversations", 40, True),
+    }
+
+
+def _require(obj, key, what, where):
+    """``obj[key]``, or an error naming the field: without it nothing can be
+    stored, and storing a half post would hide the problem."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value in (None, ""):
+        raise InvalidDataError(f"{where} sent {what} without '{key}'")
+    return value
+
+
+def _fragment(value):
+    return lxml.html.fragment_fromstring(value, create_parent="div")
+
+
+def html_to_text(value):
+    """Plain text of a profile note, paragraphs and line breaks kept."""
+    if not value:
+        return ""
+    root = _fragment(value)
+    for node in root.iter("br", "p"):
+        node.tail = "\n" + (node.tail or "")
+    return root.text_content().strip()
+
+
+def verified_websites(fields):
+    """Links of the profile fields the instance verified (``verified_at``):
+    it found a ``rel="me"`` link back to the profile on that page."""
+    sites = []
+    for field in fields if isinstance(fields, list) else ():
+        if not isinstance(field, dict) or not field.get("verified_at") or not field.get("value"):
+            continue
+        root = _fragment(field["value"])
+        links = root.xpath(".//a/@href") or [root.text_content().strip()]
+        sites.extend(link for link in links if link.startswith(("https://", "http://")))
+    return tuple(dict.fromkeys(sites))
+
+
+def _count(value):
+    """A counter, or None when absent or hidden (negative)."""
+    return value if isinstance(value, int) and value >= 0 else None
+
+
+@register("mastodon")
+class MastodonClient(ChannelClient):
+    """Pulls one mode of one account (or one public hashtag) of an instance."""
+
+    def __init__(self, settings, transport):
+        super().__init__(settings, transport)
+        self._own_id = None
+        #: seconds until the quota renews, once a response said it is spent
+        self._wait = None
+        #: status id -> its thread's root id, for every status this pull met
+        self._roots = {}
+        self._context_calls = 0
+
+    def pull(self, cursor):
+        mode = self._mode()
+        cursor = dict(cursor or {})
+        self._wait, self._roots, self._context_calls = None, {}, 0
+        if self._token and not cursor.get("account_id"):
+            # the connected account never changes under a token: ask once
+            account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
+            cursor["account_id"] = str(_require(account, "id", "the connected account", safe_url(response.url)))
+        self._own_id = cursor.get("account_id")
+        if cursor.get("since_id"):
+            pages = self._newer_pages(mode, cursor["since_id"])
+        else:
+            pages = self._latest_pages(mode)
+        yielded = False
+        for page in pages:
+            if page.newest:
+                cursor = {**cursor, "since_id": str(page.newest)}
+            yielded = True
+            yield self._batch(mode, page, cursor)
+        if not yielded:
+            yield Batch(cursor=cursor, wait_seconds=self._wait)
+
+    # ------------------------------------------------------------------
+    # Requests
+    # ------------------------------------------------------------------
+
+    def _mode(self):
+        if not self.settings.api_url.strip():
+            raise ConfigError("the Mastodon source has no instance URL (e.g. https://mastodon.social)")
+        modes = _modes(self.settings.target)
+        if self.settings.mode not in modes:
+            raise ConfigError(f"Mastodon sources pull {', '.join(modes)}; not {self.settings.mode!r}")
+        mode = modes[self.settings.mode]
+        if mode is None:
+            raise ConfigError("the Mastodon hashtag source has no hashtag to pull")
+        if mode.needs_token and not self._token:
+            raise AuthError("the Mastodon source has no access token; reconnect the source")
+        return mode
+
+    @property
+    def _base(self):
+        url = self.settings.api_url.strip().rstrip("/")
+        return url if "://" in url else f"https://{url}"  # "mastodon.social" as typed
+
+    @property
+    def _instance(self):
+        return urlsplit(self._base).netloc.lower()
+
+    @property
+    def _token(self):
+        return self.settings.credentials.get("access_token")
+
+    def _get(self, path, params):
+        headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        response = self.transport.request("GET", self._base + path, params=params, headers=headers)
+        remaining = response.header("x-ratelimit-remaining").strip()
+        if remaining.isdigit() and int(remaining) == 0:
+            wait = seconds_until(response.header("x-ratelimit-reset"))
+            self._wait = DEFAULT_WAIT_SECONDS if wait is None else wait
+        return response
+
+    def _get_json(self, path, kind, what, params=()):
+        """The JSON body of a GET, checked to be a ``kind`` (a list: of
+        objects), and the response."""
+        response = self._get(path, params)
+        data = response.json()
+        if not isinstance(data, kind) or (kind is list and not all(isinstance(item, dict) for item in data)):
+            raise InvalidDataError(f"{safe_url(response.url)} sent {what} in an unexpected shape")
+        return data, response
+
+    def _page(self, mode, params):
+        """One list page, newest first, with the paging ids of its two ends:
+        from the ``Link`` header, else from the items themselves."""
+        items, response = self._get_json(mode.path, list, f"its {mode.kind}", [*mode.params, *params.items()])
+        links = {link.get("rel"): dict(parse_qsl(urlsplit(link.get("url", "")).query))
+                 for link in parse_header_links(response.header("link"))}
+        return _Page(
+            items=items, where=safe_url(response.url),
+            newest=links.get("prev", {}).get("min_id") or (mode.paging_id(items[0]) if items else None),
+            oldest=links.get("next", {}).get("max_id") or (mode.paging_id(items[-1]) if items else None),
+        )
+
+    def _newer_pages(self, mode, since_id):
+        """Pages after ``since_id``, oldest first, fetched one at a time so a
+        crash between two leaves a cursor that resumes exactly."""
+        min_id, budget = since_id, self.settings.max_items
+        while budget > 0 and self._wait is None:
+            limit = min(mode.page_max, budget)
+            page = self._page(mode, {"min_id": min_id, "limit": limit})
+            yield page
+            if len(page.items) < limit or not page.newest:
+                return
+            min_id, budget = page.newest, budget - len(page.items)
+
+    def _latest_pages(self, mode):
+        """A first pull: the newest ``max_items``, read newest first by
+        ``max_id`` and handed over oldest first."""
+        pages, params, budget = [], {}, self.settings.max_items
+        while budget > 0 and self._wait is None:
+            limit = min(mode.page_max, budget)
+            page = self._page(mode, {**params, "limit": limit})
+            if page.items:
+                pages.append(page)
+            if len(page.items) < limit or not page.oldest:
+                break
+            params, budget = {"max_id": page.oldest}, budget - len(page.items)
+        return reversed(pages)
+
+    # ------------------------------------------------------------------
+    # Records
+    # ------------------------------------------------------------------
+
+    def _batch(self, mode, page, cursor):
+        posts, authors, where = {}, {}, page.where
+        for item in reversed(page.items):  # oldest first: parents before replies
+            for status in mode.statuses(item, where):
+                self._add_status(status, posts, authors, where)
+            for account in item.get("accounts") or ():  # conversation participants
+                author = self._author(account, where)
+                authors[author.external_id] = author
+        return Batch(posts=tuple(posts.values()), authors=tuple(authors.values()),
+                     cursor=cursor, wait_seconds=self._wait)
+
+    def _add_status(self, status, posts, authors, where, root=None):
+        """Add ``status`` unless this pull already did; a reply whose root is
+        unknown brings its ancestors (so its parent exists) and its root.
+        A boost stands for the status it boosts: that is the content."""
+        if isinstance(status, dict) and status.get("reblog"):
+            status = status["reblog"]
+        status_id = str(_require(status, "id", "a status", where))
+        if status_id in self._roots:
+            return
+        parent = status.get("in_reply_to_id")
+        if root is None and parent:
+            root = self._roots.get(str(parent)) or self._root_from_context(
+                status_id, str(parent), posts, authors, where)
+        root = root or status_id
+        self._roots[status_id] = root
+        author = self._author(_require(status, "account", f"status {status_id}", where), where)
+        authors[author.external_id] = author
+        posts[status_id] = self._post(status, status_id, root, author)
+
+    def _root_from_context(self, status_id, parent, posts, authors, where):
+        """The root of a reply's thread from ``/context`` (ancestors, root
+        first). Past the per-pull cap, with the quota spent or the status
+        gone, the parent stands in as the best-known root."""
+        if self._context_calls >= MAX_CONTEXT_CALLS or self._wait is not None:
+            return parent
+        self._context_calls += 1
+        try:
+            context, response = self._get_json(f"/api/v1/statuses/{quote(status_id, safe='')}/context", dict,
+                                               f"the context of status {status_id}")
+        except NotFoundError:
+            _logger.info("Mastodon status %s vanished before its context was read", status_id)
+            return parent
+        ancestors = context.get("ancestors")
+        if not isinstance(ancestors, list) or not ancestors:
+            return parent
+        where = safe_url(response.url)
+        root = str(_require(ancestors[0], "id", "an ancestor status", where))
+        for ancestor in ancestors:
+            self._add_status(ancestor, posts, authors, where, root=root)
+        return root
+
+    def _key(self, status_id):
+        return f"{self._instance}:{status_id}"
+
+    def _post(self, status, status_id, root, author):
+        parent = status.get("in_reply_to_id")
+        account_id = str(status["account"].get("id"))
+        return Post(
+            external_id=self._key(status_id),
+            thread_key=self._key(root),
+            author_id=author.external_id,
+            body_html=status.get("content") or "",
+            title=status.get("spoiler_text") or "",  # the content warning
+            url=status.get("url") or status.get("uri") or "",
+            posted_at=parse_date(status.get("created_at")),
+            parent_id=self._key(parent) if parent else "",
+            visibility="private" if status.get("visibility") in PRIVATE_VISIBILITIES else "public",
+            direction="outbound" if account_id == self._own_id else "inbound",
+            language=status.get("language") or "",
+            like_count=_count(status.get("favourites_count")) or 0,
+            repost_count=_count(status.get("reblogs_count")) or 0,
+            reply_count=_count(status.get("replies_count")) or 0,
+        )
+
+    def _author(self, account, where):
+        account_id = _require(account, "id", "an account", where)
+        external_id = account.get("uri") or account.get("url")
+        if not external_id:
+            raise InvalidDataError(f"{where} sent account {account_id} without 'uri' or 'url'")
+        acct = account.get("acct") or account.get("username") or ""
+        # local accounts' acct has no domain: make the handle global
+        handle = acct if not acct or "@" in acct else f"{acct}@{urlsplit(self._base).hostname}"
+        return Author(
+            external_id=external_id,
+            handle=handle,
+            name=account.get("display_name") or account.get("username") or "",
+            profile_url=account.get("url") or "",
+            avatar_url=account.get("avatar") or "",
+            bio=html_to_text(account.get("note")),
+            followers=_count(account.get("followers_count")),
+            verified_websites=verified_websites(account.get("fields")),
+        )

@@ -1,0 +1,328 @@
+"""X (Twitter API v2) through python-twitter-v2: mentions of an account,
+recent search, and the direct messages of the connected account.
+
+pytwitter builds the endpoints, signs the requests (an app-only bearer token
+or OAuth 1.0a user context) and checks X's answers; a small subclass sends
+its requests through our :class:`~.transport.Transport` so that X obeys the
+same timeouts, host checks and log masking as every other platform. Answers
+are read as JSON (``return_json=True``): pytwitter's dataclass models cost
+about 5 ms per tweet, too slow for thousands of posts.
+
+X bills each post read, so each batch reports its reads and the source's
+monthly read budget caps what a pull asks for. X answers newest first: while
+a run pages back, each batch's cursor keeps the previous ``since_id`` with
+the ``next_token`` of the following page and the newest id seen, so a crash
+resumes at the next page; after the last page the cursor becomes
+``{"since_id": newest id}``.
+"""
+import html
+import logging
+from datetime import datetime, timezone
+
+import pytwitter
+
+from .base import ChannelClient, register
+from .errors import ConfigError, InvalidDataError, NotFoundError, RateLimitedError
+from .records import Author, Batch, Post
+from .transport import safe_url, seconds_until
+
+_logger = logging.getLogger(__name__)
+
+USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+USER_FIELDS = ("username", "name", "description", "profile_image_url", "public_metrics")
+TWEET_QUERY = {
+    "tweet_fields": ("created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
+                     "public_metrics", "author_id"),
+    "expansions": ("author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id"),
+    "user_fields": USER_FIELDS,
+    "return_json": True,
+}
+DM_QUERY = {
+    "dm_event_fields": ("created_at", "dm_conversation_id", "sender_id"),
+    "event_types": "MessageCreate",
+    "expansions": ("sender_id",),
+    "user_fields": USER_FIELDS,
+    "return_json": True,
+}
+#: smallest and largest ``max_results`` X accepts per mode
+PAGE_SIZES = {"mentions": (5, 100), "search": (10, 100), "dm": (1, 100)}
+#: X's rate-limit window, for a spent limit that comes without its reset time
+RATE_WINDOW = 900
+
+
+def id_key(external_id):
+    """X ids are decimal strings: compare them by length, then digits."""
+    return len(external_id), external_id
+
+
+def parse_time(value):
+    """X's ``2026-11-20T09:12:03.000Z`` as naive UTC; None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def text_html(text):
+    """X sends text with ``&``, ``<`` and ``>`` already escaped: unescape,
+    then escape once, so that no markup of the author survives."""
+    return "<p>%s</p>" % html.escape(html.unescape(str(text or ""))).replace("\n", "<br/>")
+
+
+def _count(metrics, name, default=0):
+    value = metrics.get(name) if isinstance(metrics, dict) else None
+    return value if isinstance(value, int) else default
+
+
+class ExpiredPageError(InvalidDataError):
+    """X refused a paging token (they expire): page again from ``since_id``."""
+
+
+class _Api(pytwitter.Api):
+    """pytwitter over our transport. ``last_response`` keeps the headers X
+    reports its rate limits in; X's error payloads become our errors."""
+
+    def __init__(self, transport, base_url, **credentials):
+        self.transport = transport
+        self.last_response = None
+        if base_url:
+            self.BASE_URL_V2 = base_url.rstrip("/")
+        super().__init__(**credentials)
+
+    def _request(self, url, verb="GET", params=None, data=None, json=None, files=None, enforce_auth=True):
+        if files:
+            raise ConfigError("uploads are not part of pulling X")
+        # 400 is read here: X says in the body which parameter it refused
+        self.last_response = self.transport.request(
+            verb, url, params=params, data=data, json_body=json, auth=self._auth, expected=(200, 400))
+        return self.last_response
+
+    @staticmethod
+    def _parse_response(resp):
+        payload = resp.json()
+        where = safe_url(resp.url)
+        if not isinstance(payload, dict):
+            raise InvalidDataError(f"{where} answered with JSON that is not an object")
+        errors = [error for error in payload.get("errors") or () if isinstance(error, dict)]
+        if resp.status == 400:
+            if any({"pagination_token", "next_token"} & set(error.get("parameters") or ()) for error in errors):
+                raise ExpiredPageError(f"{where}: X refused the paging token")
+            reason = "; ".join(str(error.get("message", "")) for error in errors) or payload.get("detail", "")
+            raise InvalidDataError(f"X refused the request to {where}: {reason}")
+        if errors and set(payload) == {"errors"}:
+            # 200 with nothing but errors: X found no such account
+            reason = errors[0].get("detail") or errors[0].get("title", "")
+            if all(str(error.get("type", "")).endswith("/resource-not-found") for error in errors):
+                raise NotFoundError(f"{where}: {reason}")
+            raise InvalidDataError(f"{where}: {reason}")
+        return payload
+
+
+@register("x")
+class XClient(ChannelClient):
+    """Pulls ``mentions`` of an account (target: user id or @username; empty
+    with user-context credentials: the connected account), a recent
+    ``search`` (target: the query), or the connected account's ``dm``."""
+
+    def __init__(self, settings, transport):
+        super().__init__(settings, transport)
+        #: pytwitter over our transport, for the pull under way
+        self.api = None
+
+    def pull(self, cursor):
+        mode = self.settings.mode
+        if mode not in PAGE_SIZES:
+            raise ConfigError(f"unknown X mode {mode!r}: use mentions, search or dm")
+        self.api = self._connect()
+        cursor = dict(cursor or {})
+        target = self._target(cursor)
+        own_id = self.api.auth_user_id or (target if mode == "mentions" else None)
+        kept = {"user_id": target} if mode == "mentions" else {}
+        since_id, token, newest = cursor.get("since_id"), cursor.get("next_token"), cursor.get("newest_id")
+        resuming, taken, reads = bool(token), 0, 0
+        while True:
+            size = self._page_size(taken, reads)
+            if not size:
+                return
+            try:
+                payload = self._fetch(target, since_id, size, token)
+            except ExpiredPageError:
+                if not resuming:
+                    raise
+                _logger.warning("X expired the paging token of an interrupted pull; paging again from since_id")
+                resuming, token = False, None
+                continue
+            resuming = False
+            data = self._objects(payload.get("data"), "data")
+            includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
+            authors = self._authors(includes)
+            if mode == "dm":
+                fresh = [event for event in data
+                         if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)]
+                posts = [self._dm_post(event, own_id) for event in fresh]
+            else:
+                fresh = data
+                included = self._objects(includes.get("tweets"), "includes.tweets")
+                posts = [self._tweet_post(tweet, authors, own_id) for tweet in [*included, *data]]
+            newest = max([i for i in (newest, *(item["id"] for item in fresh)) if i], key=id_key, default=None)
+            meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+            # the DM timeline has no since_id: paging stops at the first message already seen
+            token = meta.get("next_token") if len(fresh) == len(data) else None
+            taken, reads = taken + len(fresh), reads + len(data)
+            wait = self._wait_seconds()
+            if token:
+                batch_cursor = {"since_id": since_id, "next_token": token, "newest_id": newest, **kept}
+            else:
+                batch_cursor = {"since_id": newest or since_id, **kept}
+            posts = self._ordered(posts, authors)
+            yield Batch(posts=tuple(posts), authors=tuple(authors.values()), cursor=batch_cursor,
+                        reads=len(data), wait_seconds=wait)
+            if not token or wait is not None:
+                return
+
+    def _connect(self):
+        """pytwitter with user context when all four OAuth 1.0a keys are set,
+        else app-only with the bearer token."""
+        credentials = self.settings.credentials or {}
+        present = [key for key in USER_CONTEXT_KEYS if credentials.get(key)]
+        if len(present) == len(USER_CONTEXT_KEYS):
+            keys = {"consumer_key": credentials["consumer_key"], "consumer_secret": credentials["consumer_secret"],
+                    "access_token": credentials["access_token"], "access_secret": credentials["access_token_secret"]}
+        elif credentials.get("bearer_token"):
+            keys = {"bearer_token": credentials["bearer_token"]}
+        else:
+            missing = ", ".join(key for key in USER_CONTEXT_KEYS if key not in present)
+            raise ConfigError(f"X needs a bearer_token, or user-context credentials (missing: {missing})")
+        try:
+            return _Api(self.transport, self.settings.api_url, **keys)
+        except ValueError:
+            # pytwitter reads the user id from the access token's prefix
+            raise ConfigError("the X access token should look like '<user id>-<key>'; reconnect the source") from None
+
+    def _target(self, cursor):
+        """The user id whose mentions to pull (resolved from @username once,
+        then kept in the cursor), the search query, or None for DMs."""
+        api, mode, target = self.api, self.settings.mode, self.settings.target.strip()
+        if mode == "search":
+            if not target:
+                raise ConfigError("an X search source needs a query")
+            return target
+        if mode == "dm":
+            if api.auth_user_id is None:
+                raise ConfigError("X direct messages need user-context credentials (consumer key and secret, "
+                                  "access token and secret); an app-only bearer token cannot read them")
+            return None
+        username = target.lstrip("@")
+        if not username:
+            if api.auth_user_id is None:
+                raise ConfigError("an X mentions source needs the account's @username or user id")
+            return api.auth_user_id
+        if username.isdigit():
+            return username
+        if cursor.get("user_id"):
+            return cursor["user_id"]
+        user = api.get_user(username=username, return_json=True).get("data")
+        return self._id(user if isinstance(user, dict) else {}, "user")
+
+    def _page_size(self, taken, reads):
+        """``max_results`` of the next page: what is left of ``max_items``
+        (at least X's minimum), never beyond the read budget; 0 to stop. A
+        budget spent before the pull is an error that waits for next month;
+        one spent during it ends the pull, its cursor resumes next month."""
+        low, high = PAGE_SIZES[self.settings.mode]
+        if taken >= self.settings.max_items:
+            return 0
+        size = max(low, min(high, self.settings.max_items - taken))
+        budget = self.settings.read_budget
+        if budget is None:
+            return size
+        if budget - reads >= low:
+            return min(size, budget - reads)
+        if reads:
+            return 0
+        raise RateLimitedError(f"the monthly X read budget is spent ({max(budget, 0)} reads left, "
+                               f"a page needs at least {low}); pulling resumes next month")
+
+    def _fetch(self, target, since_id, size, token):
+        api, mode = self.api, self.settings.mode
+        if mode == "mentions":
+            return api.get_mentions(target, since_id=since_id, max_results=size, pagination_token=token, **TWEET_QUERY)
+        if mode == "search":
+            return api.search_tweets(target, since_id=since_id, max_results=size, next_token=token, **TWEET_QUERY)
+        return api.get_dm_events(max_results=size, pagination_token=token, **DM_QUERY)
+
+    def _wait_seconds(self):
+        """Seconds until X allows the next call, once this window is spent."""
+        response = self.api.last_response
+        if response.header("x-rate-limit-remaining") != "0":
+            return None
+        wait = seconds_until(response.header("x-rate-limit-reset"))
+        return RATE_WINDOW if wait is None else wait
+
+    def _invalid(self, what):
+        return InvalidDataError(f"{safe_url(self.api.last_response.url)} sent {what}")
+
+    def _objects(self, value, name):
+        """A list of JSON objects from the payload; absent means none."""
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise self._invalid(f"'{name}' that is not a list of objects")
+        return value
+
+    def _id(self, item, what, field="id"):
+        value = item.get(field)
+        if not value or not isinstance(value, str):
+            raise self._invalid(f"a {what} without '{field}'" if field == "id"
+                                else f"{what} {item['id']} without '{field}'")
+        return value
+
+    def _authors(self, includes):
+        authors = {}
+        for user in self._objects(includes.get("users"), "includes.users"):
+            username = str(user.get("username") or "")
+            authors[self._id(user, "user")] = Author(
+                external_id=user["id"], handle=username, name=str(user.get("name") or ""),
+                profile_url=f"https://x.com/{username}" if username else "",
+                avatar_url=str(user.get("profile_image_url") or ""), bio=str(user.get("description") or ""),
+                followers=_count(user.get("public_metrics"), "followers_count", None),
+            )
+        return authors
+
+    def _tweet_post(self, tweet, authors, own_id):
+        tweet_id = self._id(tweet, "tweet")
+        author_id = self._id(tweet, "tweet", "author_id")
+        author = authors.get(author_id)
+        references = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else ()
+        metrics = tweet.get("public_metrics")
+        return Post(
+            external_id=tweet_id, thread_key=str(tweet.get("conversation_id") or tweet_id), author_id=author_id,
+            body_html=text_html(tweet.get("text")),
+            url=f"https://x.com/{author.handle if author and author.handle else 'i/web'}/status/{tweet_id}",
+            posted_at=parse_time(tweet.get("created_at")),
+            parent_id=next((str(ref.get("id") or "") for ref in references
+                            if isinstance(ref, dict) and ref.get("type") == "replied_to"), ""),
+            direction="outbound" if author_id == own_id else "inbound",
+            language=str(tweet.get("lang") or ""),
+            like_count=_count(metrics, "like_count"), repost_count=_count(metrics, "retweet_count"),
+            reply_count=_count(metrics, "reply_count"),
+        )
+
+    def _dm_post(self, event, own_id):
+        event_id = self._id(event, "direct message")
+        sender_id = self._id(event, "direct message", "sender_id")
+        return Post(
+            external_id=event_id, thread_key=self._id(event, "direct message", "dm_conversation_id"),
+            author_id=sender_id, body_html=text_html(event.get("text")), posted_at=parse_time(event.get("created_at")),
+            visibility="private", direction="outbound" if sender_id == own_id else "inbound",
+        )
+
+    @staticmethod
+    def _ordered(posts, authors):
+        """The page's posts once each, oldest first; an author X did not
+        expand gets a bare record so that every post has one."""
+        unique = {post.external_id: post for post in posts}
+        for post in unique.values():
+            authors.setdefault(post.author_id, Author(external_id=post.author_id))
+        return sorted(unique.values(), key=lambda post: id_key(post.external_id))

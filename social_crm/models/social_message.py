@@ -1,0 +1,131 @@
+from odoo import api, fields, models
+from odoo.tools import SQL, html2plaintext
+
+from .platforms import PLATFORMS
+
+#: fields a re-pull may change; anything else is fixed once stored
+UPDATABLE_FIELDS = ("body", "title", "url", "like_count", "repost_count", "reply_count")
+
+
+class SocialMessage(models.Model):
+    """A post, reply, comment or private message, as pulled from a platform."""
+
+    _name = "social.message"
+    _description = "Social Message"
+    _order = "posted_at desc nulls last, id desc"
+    _rec_name = "summary"
+
+    external_id = fields.Char("External ID", required=True, index=True, copy=False)
+    platform = fields.Selection(PLATFORMS, required=True, index=True)
+    source_id = fields.Many2one("social.source", index="btree_not_null", ondelete="set null")
+    conversation_id = fields.Many2one("social.conversation", required=True, index=True, ondelete="cascade")
+    parent_id = fields.Many2one("social.message", string="In reply to", index="btree_not_null", ondelete="set null")
+    parent_external_id = fields.Char(
+        "Reply to (external ID)", index="btree_not_null",
+        help="Kept so that a reply stored before its parent is threaded when the parent arrives.")
+    child_ids = fields.One2many("social.message", "parent_id", string="Replies")
+    author_id = fields.Many2one("social.identity", string="Author", index=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
+    title = fields.Char()
+    body = fields.Html(sanitize=True, sanitize_attributes=True, strip_style=True)
+    body_text = fields.Text("Text", compute="_compute_body_text", store=True)
+    summary = fields.Char(compute="_compute_summary")
+    url = fields.Char("URL")
+    posted_at = fields.Datetime(index=True)
+    visibility = fields.Selection([("public", "Public"), ("private", "Private")], required=True, default="public")
+    direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="inbound")
+    language = fields.Char()
+    like_count = fields.Integer("Likes")
+    repost_count = fields.Integer("Reposts")
+    reply_count = fields.Integer("Reply count")
+    company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+
+    _sql_constraints = [
+        ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
+    ]
+
+    @api.depends("body")
+    def _compute_body_text(self):
+        for message in self:
+            message.body_text = html2plaintext(message.body or "").strip()
+
+    @api.depends("title", "body_text", "author_id")
+    def _compute_summary(self):
+        for message in self:
+            text = message.title or message.body_text or ""
+            message.summary = (text[:60] + "…") if len(text) > 60 else text or message.external_id
+
+    @api.model
+    def _odoo_values(self, post):
+        """Values of a channel ``Post``, except its links to other records."""
+        return {
+            "title": post.title or False,
+            "body": post.body_html or False,
+            "url": post.url or False,
+            "posted_at": post.posted_at or False,
+            "visibility": post.visibility,
+            "direction": post.direction,
+            "language": post.language or False,
+            "like_count": post.like_count,
+            "repost_count": post.repost_count,
+            "reply_count": post.reply_count,
+        }
+
+    @api.model
+    def _upsert_posts(self, source, posts, identities, conversations):
+        """Store ``posts``: one search for those already known, one create for
+        the new ones, a write only where content changed; then thread the
+        replies whose parent is now known, in either order of arrival."""
+        posts = list({post.external_id: post for post in posts}.values())
+        found = self.search([("platform", "=", source.platform), ("external_id", "in", [p.external_id for p in posts])])
+        by_external_id = {message.external_id: message for message in found}
+        to_create = []
+        for post in posts:
+            values = self._odoo_values(post)
+            message = by_external_id.get(post.external_id)
+            if message is None:
+                author = identities.get(post.author_id)
+                to_create.append({
+                    **values, "external_id": post.external_id, "platform": source.platform,
+                    "source_id": source.id, "conversation_id": conversations[post.thread_key].id,
+                    "author_id": author.id if author else False, "parent_external_id": post.parent_id or False,
+                })
+                continue
+            changed = self._changed_values(message, values)
+            if changed:
+                message.write(changed)
+        created = self.create(to_create)
+        self._link_parents(created)
+        return found | created
+
+    @api.model
+    def _changed_values(self, message, values):
+        changed = {}
+        for name in UPDATABLE_FIELDS:
+            new = values[name] or False
+            if name == "body" and new:
+                # the stored body is sanitized: compare with the sanitized input
+                new = self._fields["body"].convert_to_cache(new, message)
+            if (message[name] or False) != new:
+                changed[name] = values[name]
+        return changed
+
+    @api.model
+    def _link_parents(self, created):
+        """Set ``parent_id`` of the replies whose parent is now stored: the new
+        replies, and the older ones that arrived before a parent among
+        ``created``. One UPDATE, whatever the batch size."""
+        if not created:
+            return
+        self.flush_model(["platform", "external_id", "parent_external_id", "parent_id"])
+        self.env.cr.execute(SQL("""
+            UPDATE social_message child
+               SET parent_id = parent.id
+              FROM social_message parent
+             WHERE child.parent_id IS NULL
+               AND parent.platform = child.platform
+               AND parent.external_id = child.parent_external_id
+               AND (child.id = ANY(%(ids)s) OR parent.id = ANY(%(ids)s))
+        """, ids=created.ids))
+        if self.env.cr.rowcount:
+            self.invalidate_model(["parent_id", "child_ids"])

@@ -1,0 +1,188 @@
+import logging
+from datetime import datetime
+
+from odoo.tests import tagged
+
+from ..channels import Author, Batch, Post
+from ..loopback import Reply
+from .common import SocialCrmCase
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<rss version="2.0"><channel><title>&lol3;</title></channel></rss>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>t</title><item><guid>urn:x</guid><title>&xxe;</title></item></channel></rss>"""
+
+
+@tagged("post_install", "-at_install")
+class TestFeedSync(SocialCrmCase):
+
+    def test_feed_becomes_conversations_identities_and_messages(self):
+        source = self.make_source(self.make_blog("trips", count=3, comments=2))
+        self.assertTrue(source.action_sync())
+
+        self.assertEqual(source.state, "active")
+        self.assertFalse(source.last_error)
+        conversations = self.env["social.conversation"].search([("source_id", "=", source.id)])
+        self.assertEqual(len(conversations), 3, "one conversation per blog entry")
+        for conversation in conversations:
+            self.assertEqual(conversation.post_count, 3, "the entry and its two comments")
+            self.assertEqual(conversation.kind, "one_to_one_to_many")
+            replies = conversation.post_ids - conversation.root_message_id
+            self.assertEqual(replies.parent_id, conversation.root_message_id)
+        entry = conversations.root_message_id.filtered(lambda m: m.title == "Field notes #2")
+        self.assertIn("<b>tent</b>", entry.body, "HTML is kept, sanitized")
+        self.assertEqual(entry.posted_at, datetime(2026, 11, 1, 11, 0))
+        self.assertEqual(entry.author_id.email, "writer0@blogs.example")
+        self.assertEqual(entry.author_id.message_count, 2, "writer 0 wrote entries 0 and 2")
+        self.assertTrue(source.next_pull_at > source.last_pull_at)
+
+    def test_pulling_twice_creates_nothing_new(self):
+        source = self.make_source(self.make_blog("twice", count=4, comments=1))
+        source.action_sync()
+        counts = [self.env[model].search_count([]) for model in ("social.message", "social.conversation", "social.identity")]
+        cursor = source.cursor
+
+        source.action_sync()
+        self.assertEqual([self.env[model].search_count([]) for model in ("social.message", "social.conversation", "social.identity")], counts)
+        self.assertEqual(source.state, "active")
+        feed_requests = [r for r in self.site.requests if r.path == "/twice/feed"]
+        self.assertEqual(feed_requests[-1].headers.get("if-none-match"), cursor["feed"]["etag"],
+                         "the second pull is conditional")
+
+    def test_changed_entry_is_updated_not_duplicated(self):
+        url = self.make_blog("edits", count=2)
+        source = self.make_source(url)
+        source.action_sync()
+        entry = self.site.blogs["edits"]["entries"][0]
+        entry.body = "<p>Update: the stakes bent in frozen ground.</p>"
+        entry.title = "Field notes, updated"
+
+        source.action_sync()
+        messages = self.messages_of(source)
+        self.assertEqual(len(messages), 2)
+        updated = messages.filtered(lambda m: m.title == "Field notes, updated")
+        self.assertIn("stakes bent", updated.body_text)
+
+    def test_all_three_formats(self):
+        for fmt in ("rss2", "rss1", "atom"):
+            with self.subTest(fmt=fmt):
+                source = self.make_source(self.make_blog(f"fmt_{fmt}", count=2, comments=1 if fmt != "rss1" else 0, fmt=fmt))
+                source.action_sync()
+                self.assertEqual(source.state, "active", source.last_error)
+                self.assertEqual(len(self.messages_of(source)), 4 if fmt != "rss1" else 2)
+
+    def test_reply_stored_before_its_parent_is_threaded_when_the_parent_arrives(self):
+        source = self.make_source("http://127.0.0.1:1/unused")
+        author = Author(external_id="mailto:ana@example.com", name="Ana")
+        reply = Post(external_id="urn:reply", thread_key="urn:root", author_id=author.external_id,
+                     parent_id="urn:root", body_html="<p>me too</p>")
+        root = Post(external_id="urn:root", thread_key="urn:root", author_id=author.external_id, title="Root")
+        source._store_batch(Batch(posts=(reply,), authors=(author,)))
+        stored_reply = self.messages_of(source)
+        self.assertFalse(stored_reply.parent_id)
+
+        source._store_batch(Batch(posts=(root,), authors=(author,)))
+        stored_root = self.messages_of(source) - stored_reply
+        self.assertEqual(stored_reply.parent_id, stored_root)
+        self.assertEqual(stored_reply.conversation_id, stored_root.conversation_id)
+        self.assertEqual(stored_root.conversation_id.root_message_id, stored_root)
+
+
+@tagged("post_install", "-at_install")
+class TestFeedErrors(SocialCrmCase):
+    """Bad input: a clear error on the source and in the log; what was
+    stored before stays, unchanged, and the cursor does not move."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.url = cls.make_blog("fragile", count=3)
+        cls.source = cls.make_source(cls.url)
+        cls.source.action_sync()
+        cls.stored = cls.source.conversation_ids.post_ids
+
+    def assert_fails_keeping_data(self, reply, expected_text, code, source=None):
+        source = source or self.source
+        cursor = source.cursor
+        self.site.script("/fragile/feed", reply)
+        self.addCleanup(self.site.scripted.pop, "/fragile/feed", None)
+        with self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING) as logs:
+            source.action_sync()
+        self.assertEqual(source.state, "error")
+        self.assertEqual(source.error_code, code)
+        self.assertIn(expected_text, source.last_error)
+        self.assertIn(expected_text, "\n".join(logs.output))
+        self.assertEqual(source.error_count, 1)
+        self.assertEqual(source.cursor, cursor, "the cursor only moves after a stored batch")
+        self.assertEqual(source.conversation_ids.post_ids, self.stored)
+        self.assertTrue(all(message.body for message in self.stored), "nothing stored is lost")
+
+    def test_malformed_xml(self):
+        self.assert_fails_keeping_data(Reply(200, "<rss><channel><item>"), "not well-formed XML", "invalid_data")
+
+    def test_xml_bomb(self):
+        self.assert_fails_keeping_data(Reply(200, BOMB), "declares XML entities", "invalid_data")
+
+    def test_external_entity_is_never_resolved(self):
+        self.assert_fails_keeping_data(Reply(200, EXTERNAL_ENTITY), "declares XML entities", "invalid_data")
+        self.assertNotIn("root:", self.source.last_error)
+
+    def test_not_found(self):
+        self.assert_fails_keeping_data(Reply(404, "gone"), "HTTP 404", "not_found")
+        self.assertFalse(self.source.error_retryable)
+
+    def test_server_error_is_retried_later(self):
+        self.assert_fails_keeping_data(Reply(500, "oops"), "HTTP 500", "unavailable")
+        self.assertTrue(self.source.error_retryable)
+        self.assertGreater(self.source.next_pull_at, self.source.last_pull_at)
+
+    def test_oversize_feed(self):
+        self.assert_fails_keeping_data(Reply(200, b"<rss>" + b" " * (6 * 1024 * 1024) + b"</rss>"), "refused", "invalid_data")
+
+    def test_non_http_url(self):
+        self.source.target = "file:///etc/passwd"
+        with self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
+            self.source.action_sync()
+        self.assertEqual(self.source.error_code, "config")
+        self.assertIn("only http and https", self.source.last_error)
+        self.assertEqual(self.source.conversation_ids.post_ids, self.stored)
+
+    def test_loopback_refused_unless_the_source_is_local(self):
+        self.source.local_network = False
+        requests_before = len(self.site.requests)
+        with self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
+            self.source.action_sync()
+        self.assertEqual(self.source.error_code, "config")
+        self.assertIn("non-public address 127.0.0.1", self.source.last_error)
+        self.assertEqual(len(self.site.requests), requests_before, "no request left the machine's policy")
+
+    def test_recovery_clears_the_error(self):
+        self.assert_fails_keeping_data(Reply(503, "busy"), "HTTP 503", "unavailable")
+        self.site.scripted.pop("/fragile/feed")
+        self.source.action_sync()
+        self.assertEqual(self.source.state, "active")
+        self.assertFalse(self.source.last_error)
+        self.assertEqual(self.source.error_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestFeedSyncQueryCount(SocialCrmCase):
+
+    def count_queries(self, url):
+        source = self.make_source(url)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        source._sync()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_query_count_does_not_grow_with_the_feed(self):
+        self.count_queries(self.make_blog("warmup", count=5))  # warm the registry's caches
+        small = self.count_queries(self.make_blog("small", count=10))
+        large = self.count_queries(self.make_blog("large", count=200))
+        self.assertEqual(len(self.env["social.message"].search([("conversation_id.source_id.target", "like", "/large/")])), 200)
+        self.assertLessEqual(abs(large - small), 5, f"10 entries: {small} queries, 200 entries: {large} queries")

@@ -1,0 +1,334 @@
+"""The Bluesky client against a local PDS speaking AT Protocol XRPC."""
+import json
+import logging
+
+import pytest
+
+from channels import (
+    AuthError, ConfigError, InvalidDataError, RateLimitedError, SourceSettings, Transport, UnavailableError,
+    client_for,
+)
+from channels.bluesky import MAX_THREAD_FETCHES, render_text
+from loopback.bluesky_api import BlueskyServer, xrpc_error
+from loopback.server import Reply
+
+SEARCH = "app.bsky.feed.searchPosts"
+NOTIFICATIONS = "app.bsky.notification.listNotifications"
+
+
+@pytest.fixture
+def server():
+    with BlueskyServer() as running:
+        yield running
+
+
+def client(server, mode="mentions", target="", max_items=200, timeout=(2, 2), **credentials):
+    settings = SourceSettings(
+        platform="bluesky", mode=mode, target=target, api_url=server.url, allow_local=True,
+        max_items=max_items,
+        credentials={"identifier": server.me.handle, "app_password": server.app_password, **credentials},
+    )
+    return client_for(settings, Transport(allow_local=True, timeout=timeout))
+
+
+def posts_of(batches):
+    return {post.external_id: post for batch in batches for post in batch.posts}
+
+
+def authors_of(batches):
+    return {author.external_id: author for batch in batches for author in batch.authors}
+
+
+@pytest.fixture
+def conversation(server):
+    """Alice answers our post, we answer her, she answers again; a shop
+    with a domain handle mentions us; Alice likes our post."""
+    alice = server.add_account("alice.bsky.social", "Alice Brook", "Weekend hiker.", followers=120)
+    shop = server.add_account("gearshop.example", "Gear Shop", "Outdoor shop in Annecy.", followers=900)
+    root = server.add_post(server.me, "Our new Ridge 2P is out!")
+    question = server.add_post(alice, "Does it fit two people and bags?", reply_to=root)
+    answer = server.add_post(server.me, "@alice.bsky.social yes, with room for bags.", reply_to=question)
+    thanks = server.add_post(alice, "Great, ordering one.", reply_to=answer, langs=("en", "fr"))
+    mention = server.add_post(
+        shop, "Now stocking @tentworks.example tents — <b>in store</b> https://gearshop.example/tents")
+    server.like(alice, root)
+    return {"alice": alice, "shop": shop, "root": root, "question": question, "answer": answer,
+            "thanks": thanks, "mention": mention}
+
+
+def test_first_pull_logs_in_and_reads_mentions_and_replies(server, conversation):
+    puller = client(server)
+    batches = list(puller.pull(None))
+
+    login = server.calls("com.atproto.server.createSession")
+    assert len(login) == 1
+    assert json.loads(login[0].body) == {"identifier": "tentworks.example", "password": server.app_password}
+    assert set(puller.credential_updates) == {"access_jwt", "refresh_jwt"}
+    assert puller.credential_updates["access_jwt"] in server.tokens
+
+    posts = posts_of(batches)
+    c = conversation
+    # the like is no mention; the question, thanks and mention are
+    notified = {c["question"].uri, c["thanks"].uri, c["mention"].uri}
+    assert notified <= set(posts)
+    thanks = posts[c["thanks"].uri]
+    assert thanks.thread_key == c["root"].uri
+    assert thanks.parent_id == c["answer"].uri
+    assert thanks.language == "en"
+    rkey = c["thanks"].uri.rsplit("/", 1)[1]
+    assert thanks.url == f"https://bsky.app/profile/alice.bsky.social/post/{rkey}"
+    assert posts[c["mention"].uri].thread_key == c["mention"].uri
+    assert posts[c["mention"].uri].parent_id == ""
+
+
+def test_parent_outside_the_batch_comes_from_the_thread(server, conversation):
+    posts = posts_of(client(server).pull(None))
+    c = conversation
+    # our answer and our root post were not notified: the thread brought them
+    assert {c["answer"].uri, c["root"].uri} <= set(posts)
+    assert posts[c["answer"].uri].direction == "outbound"
+    assert posts[c["root"].uri].direction == "outbound"
+    assert posts[c["root"].uri].thread_key == c["root"].uri
+    assert posts[c["question"].uri].direction == "inbound"
+    assert posts[c["root"].uri].like_count == 1
+    threads = server.calls("app.bsky.feed.getPostThread")
+    assert [t.param("uri") for t in threads] == [c["answer"].uri]
+
+
+def test_deleted_parent_keeps_the_reply(server, conversation):
+    server.delete(conversation["answer"])
+    posts = posts_of(client(server).pull(None))
+    thanks = posts[conversation["thanks"].uri]
+    assert thanks.parent_id == conversation["answer"].uri
+    assert conversation["answer"].uri not in posts
+
+
+def test_handles_dids_and_verified_websites(server, conversation):
+    authors = authors_of(client(server).pull(None))
+    alice, shop = authors[conversation["alice"].did], authors[conversation["shop"].did]
+    assert alice.external_id.startswith("did:plc:")
+    assert (alice.handle, alice.name, alice.bio, alice.followers) == (
+        "alice.bsky.social", "Alice Brook", "Weekend hiker.", 120)
+    assert alice.profile_url == "https://bsky.app/profile/alice.bsky.social"
+    assert alice.avatar_url.startswith("https://cdn.bsky.app/img/avatar/")
+    assert alice.verified_websites == ()
+    assert shop.handle == "gearshop.example"
+    assert shop.verified_websites == ("https://gearshop.example",)
+    assert authors[server.me.did].verified_websites == ("https://tentworks.example",)
+
+
+def test_text_is_escaped_and_facets_become_links(server, conversation):
+    body = posts_of(client(server).pull(None))[conversation["mention"].uri].body_html
+    assert "&lt;b&gt;in store&lt;/b&gt;" in body and "<b>" not in body
+    assert f'<a href="https://bsky.app/profile/{server.me.did}">@tentworks.example</a>' in body
+    assert '<a href="https://gearshop.example/tents">https://gearshop.example/tents</a>' in body
+
+
+def test_render_text_counts_facets_in_utf8_bytes():
+    text = "Québec → see example.com/tents\nbye"
+    start = len("Québec → see ".encode())
+    facets = [
+        {"index": {"byteStart": start, "byteEnd": start + len("example.com/tents")},
+         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/tents?size=2"}]},
+        {"index": {"byteStart": 0, "byteEnd": 3},
+         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "javascript:alert(1)"}]},
+        {"index": {"byteStart": start + 2, "byteEnd": start + 30},
+         "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "overlap"}]},
+    ]
+    assert render_text(text, facets) == (
+        '<p>Québec → see <a href="https://example.com/tents?size=2">example.com/tents</a><br>bye</p>')
+
+
+def test_stored_session_is_reused(server, conversation):
+    puller = client(server, **server.issue_session())
+    posts = posts_of(puller.pull(None))
+    assert not server.calls("com.atproto.server.createSession")
+    assert not server.calls("com.atproto.server.refreshSession")
+    assert puller.credential_updates == {}
+    # the session's DID, read from the token, marks our own posts
+    assert posts[conversation["root"].uri].direction == "outbound"
+
+
+def test_expired_access_token_is_refreshed(server, conversation, caplog):
+    session = server.issue_session()
+    server.expire_tokens()
+    puller = client(server, **session)
+    with caplog.at_level(logging.DEBUG):
+        posts = posts_of(puller.pull(None))
+
+    assert conversation["thanks"].uri in posts
+    refresh = server.calls("com.atproto.server.refreshSession")
+    assert [r.headers["authorization"] for r in refresh] == [f"Bearer {session['refresh_jwt']}"]
+    assert not server.calls("com.atproto.server.createSession")
+    updates = puller.credential_updates
+    assert updates["access_jwt"] != session["access_jwt"]
+    assert updates["refresh_jwt"] != session["refresh_jwt"]
+    assert session["refresh_jwt"] not in server.tokens   # single use: the ORM must store the new one
+    for secret in (*session.values(), *updates.values()):
+        assert secret not in caplog.text
+
+
+def test_refused_refresh_opens_a_new_session(server, conversation):
+    session = server.issue_session()
+    server.expire_tokens(access=True, refresh=True)
+    puller = client(server, **session)
+    assert conversation["thanks"].uri in posts_of(puller.pull(None))
+    assert len(server.calls("com.atproto.server.refreshSession")) == 1
+    assert len(server.calls("com.atproto.server.createSession")) == 1
+    assert puller.credential_updates["access_jwt"] in server.tokens
+
+
+def test_wrong_app_password_asks_to_reconnect(server, caplog):
+    puller = client(server, app_password="wrong-pass-word-1234")
+    with caplog.at_level(logging.DEBUG), pytest.raises(AuthError) as raised:
+        list(puller.pull(None))
+    message = str(raised.value)
+    assert "reconnect" in message and "AuthenticationRequired" in message
+    assert "wrong-pass-word-1234" not in message + repr(raised.value) + caplog.text
+    assert puller.credential_updates == {}
+
+
+def test_session_refused_after_renewal_asks_to_reconnect(server):
+    refused = xrpc_error(401, "InvalidToken", "Token could not be verified")
+    server.script(NOTIFICATIONS, refused, refused)
+    with pytest.raises(AuthError, match="reconnect"):
+        list(client(server, **server.issue_session()).pull(None))
+    assert len(server.calls("com.atproto.server.refreshSession")) == 1
+
+
+def fill_search(server, count, word="ridge"):
+    walker = server.add_account("walker.bsky.social", "Walker")
+    return [server.add_post(walker, f"{word} test #{n}") for n in range(count)]
+
+
+def test_search_pages_with_cursor_then_stops_at_what_it_saw(server):
+    posted = fill_search(server, 230)
+    batches = list(client(server, "search", "ridge", max_items=500).pull(None))
+    assert [len(b.posts) for b in batches] == [100, 100, 30]
+    assert [bool(b.cursor.get("page")) for b in batches] == [True, True, False]
+    assert set(posts_of(batches)) == {post.uri for post in posted}
+    searches = server.calls(SEARCH)
+    assert [s.param("sort") for s in searches] == ["latest"] * 3
+    assert [s.param("cursor") for s in searches] == [None, "100", "200"]
+
+    again = list(client(server, "search", "ridge").pull(batches[-1].cursor))
+    assert posts_of(again) == {}
+    newer = server.add_post(posted[0].author, "ridge news")
+    latest = list(client(server, "search", "ridge").pull(again[-1].cursor))
+    assert set(posts_of(latest)) == {newer.uri}
+    assert server.calls(SEARCH)[-1].param("since") is not None
+
+
+def test_outage_mid_paging_resumes_after_the_stored_page(server):
+    posted = fill_search(server, 230)
+    server.script(SEARCH, None, Reply(502, "Bad Gateway"))
+    stored = []
+    with pytest.raises(UnavailableError):
+        for batch in client(server, "search", "ridge", max_items=500).pull(None):
+            stored.append(batch)
+    assert len(stored) == 1
+    arrived_meanwhile = server.add_post(posted[0].author, "ridge while down")
+
+    resumed = list(client(server, "search", "ridge", max_items=500).pull(stored[-1].cursor))
+    first, rest = set(posts_of(stored)), set(posts_of(resumed))
+    assert not first & rest
+    assert first | rest == {post.uri for post in posted}
+    # the run ends at the old watermark; the next pull starts above it
+    after = posts_of(client(server, "search", "ridge").pull(resumed[-1].cursor))
+    assert set(after) == {arrived_meanwhile.uri}
+
+
+def test_max_items_leaves_the_gap_for_the_next_pull(server, conversation):
+    first = list(client(server).pull(None))
+    shop = conversation["shop"]
+    fresh = [server.add_post(shop, f"@tentworks.example tent question {n}") for n in range(5)]
+    capped = list(client(server, max_items=3).pull(first[-1].cursor))
+    assert len(posts_of(capped)) == 3 and capped[-1].cursor.get("page")
+    rest = list(client(server, max_items=3).pull(capped[-1].cursor))
+    assert set(posts_of(capped)) | set(posts_of(rest)) == {post.uri for post in fresh}
+    assert "page" not in rest[-1].cursor
+    assert posts_of(client(server).pull(rest[-1].cursor)) == {}
+
+
+def test_generated_network_pages_through_all_mentions():
+    with BlueskyServer.generate(posts=600, authors=80, threads=60, seed=3) as server:
+        assert len(server.posts) == 600 and len(server.accounts) == 81
+        assert sum(post.parent is None for post in server.posts.values()) == 60
+        puller = client(server, max_items=1000)
+        batches = list(puller.pull(None))
+        notified = {n["uri"] for n in server.notifications if n["reason"] in ("mention", "reply")}
+        assert len(notified) > 150
+        assert notified <= set(posts_of(batches))
+        assert len(server.calls("app.bsky.feed.getPostThread")) <= MAX_THREAD_FETCHES
+        assert all(len(r.query.get("uris", [])) <= 25 for r in server.calls("app.bsky.feed.getPosts"))
+        assert any(author.verified_websites for author in authors_of(batches).values())
+    again = BlueskyServer.generate(posts=600, authors=80, threads=60, seed=3)
+    assert list(again.posts) == list(server.posts)
+
+
+def test_low_quota_sets_the_next_pull_time(server):
+    fill_search(server, 230)
+    server.quota = 33   # login, search, profiles: 30 calls left, too few for another page
+    batches = list(client(server, "search", "ridge", max_items=500).pull(None))
+    assert len(batches) == 1
+    assert 0 < batches[0].wait_seconds <= server.window
+    assert batches[0].cursor.get("page")
+
+
+def test_429_raises_rate_limited_with_the_reset(server):
+    fill_search(server, 5)
+    server.quota = 2
+    with pytest.raises(RateLimitedError) as raised:
+        list(client(server, "search", "ridge").pull(None))
+    assert 0 < raised.value.retry_after <= server.window
+
+
+@pytest.mark.parametrize("reply, error, words", [
+    (Reply(502, "<html>Bad Gateway</html>"), UnavailableError, "HTTP 502"),
+    (Reply(200, '{"posts": [', {"Content-Type": "application/json"}), InvalidDataError, "malformed JSON"),
+    (Reply(200, "{}", delay=1.5), UnavailableError, "did not answer"),
+    (xrpc_error(400, "BadQueryString", "unbalanced quotes"), InvalidDataError, "BadQueryString"),
+])
+def test_failures_raise_clear_errors(server, reply, error, words):
+    server.script(SEARCH, reply)
+    with pytest.raises(error, match=words):
+        list(client(server, "search", "ridge", timeout=(1, 0.5)).pull(None))
+
+
+def test_post_without_uri_is_refused_by_name(server):
+    view = server.post_view(fill_search(server, 1)[0])
+    del view["uri"]
+    server.script(SEARCH, Reply(200, json.dumps({"posts": [view]})))
+    with pytest.raises(InvalidDataError, match="'uri'"):
+        list(client(server, "search", "ridge").pull(None))
+
+
+def test_notification_without_date_is_refused_by_name(server, conversation):
+    view = server.notification_view(server.notifications[0])
+    del view["indexedAt"]
+    server.script(NOTIFICATIONS, Reply(200, json.dumps({"notifications": [view]})))
+    with pytest.raises(InvalidDataError, match="'indexedAt'"):
+        list(client(server).pull(None))
+
+
+def test_missing_optional_fields_take_defaults(server):
+    walker = server.add_account("walker.bsky.social", avatar="")
+    view = server.post_view(server.add_post(walker, "ridge bare"))
+    for key in ("likeCount", "repostCount", "replyCount"):
+        del view[key]
+    del view["record"]["langs"]
+    server.script(SEARCH, Reply(200, json.dumps({"posts": [view]})))
+    server.script("app.bsky.actor.getProfiles", Reply(200, json.dumps({"profiles": []})))
+    batches = list(client(server, "search", "ridge").pull(None))
+    post, = posts_of(batches).values()
+    author, = authors_of(batches).values()
+    assert (post.like_count, post.language, post.body_html) == (0, "", "<p>ridge bare</p>")
+    assert (author.handle, author.name, author.avatar_url, author.followers) == (
+        "walker.bsky.social", "", "", None)
+
+
+@pytest.mark.parametrize("mode, target, words", [("timeline", "", "unknown Bluesky mode"),
+                                                 ("search", "  ", "no query")])
+def test_bad_source_settings(server, mode, target, words):
+    with pytest.raises(ConfigError, match=words):
+        list(client(server, mode, target).pull(None))

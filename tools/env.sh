@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Settings and helpers shared by the tools/ scripts; source it, do not run it.
+# Every setting can be overridden from the environment or the make command line
+# (e.g. `make demo HTTP_PORT=8079`).
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR="$REPO/.run"
+VENV="$REPO/.venv"
+
+export ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
+export PG_PORT="${PG_PORT:-54329}"            # private PostgreSQL cluster, 127.0.0.1 only
+export PG_ROLE="${PG_ROLE:-odoo}"             # Odoo refuses to connect as the role `postgres`
+export HTTP_PORT="${HTTP_PORT:-8069}"         # `make demo`
+export TEST_HTTP_PORT="${TEST_HTTP_PORT:-8169}"  # `make test`: differs so a running demo does not clash
+export DEMO_DB="${DEMO_DB:-social_crm_demo}"
+export TEST_DB="${TEST_DB:-social_crm_test}"
+export ODOO_CONF="$RUN_DIR/odoo.conf"
+# The demo feed sources point at this port; see social_crm/loopback/demo_site.py.
+DEMO_SITE_PORT=8070
+
+die() {
+    echo "error: $*" >&2
+    exit 1
+}
+
+# Stops at once unless ODOO_SRC is an Odoo 18.0 source checkout.
+require_odoo_src() {
+    if [ ! -f "$ODOO_SRC/odoo-bin" ] \
+        || ! grep -qs 'version_info = (18, 0' "$ODOO_SRC/odoo/release.py"; then
+        die "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source checkout (no odoo-bin, or" \
+            "odoo/release.py is not version 18.0). Set ODOO_SRC to one, e.g." \
+            "'make test ODOO_SRC=/path/to/odoo' (git clone -b 18.0 https://github.com/odoo/odoo)."
+    fi
+}
+
+# Directory holding initdb, pg_ctl and postgres: from PATH, else the newest
+# Debian/Ubuntu install under /usr/lib/postgresql. Empty when none is found.
+pg_bin_dir() {
+    local ctl
+    if ctl=$(command -v pg_ctl) && command -v initdb >/dev/null && command -v postgres >/dev/null; then
+        dirname "$(readlink -f "$ctl")"
+        return
+    fi
+    find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1
+}
+
+# Prints the pid stored in pid file $1 when that process is alive and its
+# command line contains $2; returns 1 otherwise.
+live_pid() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
+    echo "$pid"
+}
