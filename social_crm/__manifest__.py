@@ -7,7 +7,7 @@
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
     "depends": ["mail", "crm"],
-    "external_dependencies": {"python": ["lxml", "requests"]},
+    "external_dependencies": {"python": ["lxml", "requests", "python-twitter-v2"]},
     "data": [
         "security/social_crm_groups.xml",
         "security/ir.model.access.csv",
@@ -17,11 +17,13 @@
         "data/ir_cron_data.xml",
         "views/social_source_views.xml",
         "views/social_identity_views.xml",
+        "views/social_identity_suggestion_views.xml",
         "views/social_message_views.xml",
         "views/social_conversation_views.xml",
         "views/social_case_stage_views.xml",
         "views/social_case_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/social_crm_menus.xml",
     ],
     "demo": [

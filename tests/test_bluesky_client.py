@@ -8,7 +8,7 @@ from channels import (
     AuthError, ConfigError, InvalidDataError, RateLimitedError, SourceSettings, Transport, UnavailableError,
     client_for,
 )
-from channels.bluesky import MAX_THREAD_FETCHES, render_text
+from channels.bluesky import LOW_QUOTA, MAX_THREAD_FETCHES, render_text
 from loopback.bluesky_api import BlueskyServer, xrpc_error
 from loopback.server import Reply
 
@@ -115,6 +115,11 @@ def test_handles_dids_and_verified_websites(server, conversation):
     assert shop.handle == "gearshop.example"
     assert shop.verified_websites == ("https://gearshop.example",)
     assert authors[server.me.did].verified_websites == ("https://tentworks.example",)
+
+    conversation["alice"].handle = "alice.example"   # she proves she owns a domain
+    server.add_post(conversation["alice"], "@tentworks.example new handle!")
+    renamed = authors_of(client(server).pull(None))[conversation["alice"].did]
+    assert (renamed.handle, renamed.verified_websites) == ("alice.example", ("https://alice.example",))
 
 
 def test_text_is_escaped_and_facets_become_links(server, conversation):
@@ -238,6 +243,14 @@ def test_outage_mid_paging_resumes_after_the_stored_page(server):
     assert set(after) == {arrived_meanwhile.uri}
 
 
+def test_first_pull_reads_only_the_newest_max_items(server, conversation):
+    batches = list(client(server, max_items=2).pull(None))
+    posts = posts_of(batches)
+    assert {conversation["mention"].uri, conversation["thanks"].uri} <= set(posts)
+    assert [call.param("limit") for call in server.calls(NOTIFICATIONS)] == ["2"]
+    assert "page" not in batches[-1].cursor   # older history is not backfilled
+
+
 def test_max_items_leaves_the_gap_for_the_next_pull(server, conversation):
     first = list(client(server).pull(None))
     shop = conversation["shop"]
@@ -268,7 +281,7 @@ def test_generated_network_pages_through_all_mentions():
 
 def test_low_quota_sets_the_next_pull_time(server):
     fill_search(server, 230)
-    server.quota = 33   # login, search, profiles: 30 calls left, too few for another page
+    server.quota = LOW_QUOTA + 3   # after login, search and profiles: too few calls left for a page
     batches = list(client(server, "search", "ridge", max_items=500).pull(None))
     assert len(batches) == 1
     assert 0 < batches[0].wait_seconds <= server.window
@@ -277,7 +290,7 @@ def test_low_quota_sets_the_next_pull_time(server):
 
 def test_429_raises_rate_limited_with_the_reset(server):
     fill_search(server, 5)
-    server.quota = 2
+    server.quota = 1   # the login spends it
     with pytest.raises(RateLimitedError) as raised:
         list(client(server, "search", "ridge").pull(None))
     assert 0 < raised.value.retry_after <= server.window
@@ -324,7 +337,7 @@ def test_missing_optional_fields_take_defaults(server):
     author, = authors_of(batches).values()
     assert (post.like_count, post.language, post.body_html) == (0, "", "<p>ridge bare</p>")
     assert (author.handle, author.name, author.avatar_url, author.followers) == (
-        "walker.bsky.social", "", "", None)
+        "walker.bsky.social", "walker.bsky.social", "", None)
 
 
 @pytest.mark.parametrize("mode, target, words", [("timeline", "", "unknown Bluesky mode"),

@@ -17,11 +17,12 @@ from loopback.server import Reply
 pytest_plugins = ["loopback_fixtures"]
 
 SECRET = "s3cr3t-t0ken-4f9a"
-#: the sample blog writes its dates at +02:00; posts carry naive UTC
-SUMMER_TIME = timezone(timedelta(hours=2))
-#: what each format makes the id of entry ``post-0`` of blog ``trail``
+#: the offset the sample blog writes its dates with; posts carry naive UTC
+UTC_PLUS_2 = timezone(timedelta(hours=2))
+#: the external id each format gives an entry of blog ``trail`` (its guid,
+#: its rdf:about, its Atom id)
 ENTRY_ID = {"rss2": "{site}/trail/{id}", "rss1": "{site}/trail/{id}.html", "atom": "tag:trail,2026:{id}"}
-#: the author "Writer 0 <writer0@blogs.example>" as each format tells it:
+#: the author "Writer n <writern@blogs.example>" as each format tells it:
 #: RSS 1.0 ``dc:creator`` carries a name only, scoped to the feed's host
 AUTHOR = {
     "rss2": ("mailto:writer{n}@blogs.example", "Writer {n}", "writer{n}@blogs.example"),
@@ -55,7 +56,7 @@ def naive_utc(moment):
 
 @pytest.mark.parametrize("fmt", ["rss2", "rss1", "atom"])
 def test_entries_become_posts_and_comments_join_their_thread(site, fmt):
-    entries = sample_entries(3, comments_per_entry=2, start=datetime(2026, 11, 1, 11, tzinfo=SUMMER_TIME))
+    entries = sample_entries(3, comments_per_entry=2, start=datetime(2026, 11, 1, 11, tzinfo=UTC_PLUS_2))
     feed, *comments = pull(site.add_blog("trail", entries, fmt=fmt))
 
     def entry_id(item):
@@ -105,7 +106,7 @@ def test_a_second_pull_is_conditional_and_a_changed_entry_comes_back(site):
     entries[0].body = "<p>Update: the tent tore at dawn.</p>"
     third = pull(url, second[-1].cursor)
     assert not third[0].not_modified
-    assert [(p.external_id, p.body_html) for p in third[0].posts][0] == (
+    assert (third[0].posts[0].external_id, third[0].posts[0].body_html) == (
         f"{site.url}/trail/post-1", "<p>Update: the tent tore at dawn.</p>")
     assert [batch.not_modified for batch in third[1:]] == [True, True]
 
@@ -127,7 +128,10 @@ def test_each_batch_cursor_resumes_a_crashed_sync_without_loss_or_duplicate(site
 
 
 @pytest.mark.parametrize("reply", [
-    Reply(404), Reply(410), Reply(200, "<html><body>Comments are closed</body></html>"), Reply(200, "<rss><channel>"),
+    pytest.param(Reply(404), id="404"),
+    pytest.param(Reply(410), id="410"),
+    pytest.param(Reply(200, "<html><body>Comments are closed</body></html>"), id="HTML"),
+    pytest.param(Reply(200, "<rss><channel>"), id="truncated"),
 ])
 def test_a_comments_feed_that_fails_for_good_is_dropped_without_failing_the_pull(site, caplog, reply):
     url = site.add_blog("trail", sample_entries(2, comments_per_entry=1))
@@ -222,8 +226,6 @@ def lol_bomb(use):
 
 def titled(title):
     return rss(f"<item><guid>urn:uuid:1</guid><title>{title}</title></item>")
-
-
 
 
 @pytest.mark.parametrize("document", [

@@ -5,6 +5,8 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_DIR="$REPO/.run"
+# runuser and useradd live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 VENV="$REPO/.venv"
 
 export ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"

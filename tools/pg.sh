@@ -11,7 +11,8 @@ set -euo pipefail
 
 PG_BIN=$(pg_bin_dir)
 [ -n "$PG_BIN" ] || die "PostgreSQL server binaries not found (run tools/sysdeps.sh postgres)"
-PG_DIR="$RUN_DIR/pg"
+PG_LINK="$RUN_DIR/pg"
+PG_DIR=$(readlink -f "$PG_LINK")  # the real path: the cluster's user may not reach .run/
 
 if [ "$(id -u)" -eq 0 ]; then
     PG_OS_USER=postgres
@@ -30,19 +31,19 @@ psql_() {
 # Creates .run/pg owned by the cluster's OS user, or the /tmp fallback.
 prepare_dir() {
     mkdir -p "$RUN_DIR"
-    if [ -L "$PG_DIR" ] && [ ! -d "$PG_DIR" ]; then
-        rm "$PG_DIR"  # the /tmp fallback was cleaned (e.g. by a reboot)
+    if [ -L "$PG_LINK" ] && [ ! -d "$PG_LINK" ]; then
+        rm "$PG_LINK"  # the /tmp fallback was cleaned (e.g. by a reboot)
     fi
-    if [ -d "$PG_DIR" ]; then
+    if [ -d "$PG_LINK" ]; then
         return
     fi
-    mkdir -m 700 "$PG_DIR"
+    mkdir -m 700 "$PG_LINK"
     [ "$(id -u)" -eq 0 ] || return 0
-    chown "$PG_OS_USER:" "$PG_DIR"
-    if as_pg test -w "$PG_DIR/."; then
+    chown "$PG_OS_USER:" "$PG_LINK"
+    if as_pg test -w "$PG_LINK/."; then
         return
     fi
-    rmdir "$PG_DIR"
+    rmdir "$PG_LINK"
     local fallback
     fallback="/tmp/social_crm-pg-$(printf %s "$REPO" | sha256sum | cut -c1-12)"
     mkdir -m 700 "$fallback" 2>/dev/null || true
@@ -52,7 +53,7 @@ prepare_dir() {
     *) die "$fallback exists and belongs to someone else; remove it" ;;
     esac
     chown "$PG_OS_USER:" "$fallback"
-    ln -s "$fallback" "$PG_DIR"
+    ln -s "$fallback" "$PG_LINK"
     echo "$PG_OS_USER cannot reach $RUN_DIR; the cluster lives in $fallback (.run/pg links to it)."
 }
 
@@ -62,6 +63,7 @@ running() {
 
 start() {
     prepare_dir
+    PG_DIR=$(readlink -f "$PG_LINK")
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         echo "Creating the PostgreSQL cluster in .run/pg..."
         as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null

@@ -6,10 +6,10 @@ real HTTP server without a database.
 """
 from .base import ChannelClient, SourceSettings, client_for
 from .errors import (
-    AuthError, ChannelError, ConfigError, InvalidDataError, NotFoundError,
+    AuthError, BudgetSpentError, ChannelError, ConfigError, InvalidDataError, NotFoundError,
     RateLimitedError, UnavailableError,
 )
 from .records import Author, Batch, Post
 from .transport import Response, Transport
 # each platform module registers its client
-from . import feeds  # noqa: F401
+from . import bluesky, feeds, mastodon, x  # noqa: F401

@@ -301,7 +301,7 @@ class BlueskyClient(ChannelClient):
         return Author(
             external_id=did,
             handle=handle or did,
-            name=profile.get("displayName") or "",
+            name=profile.get("displayName") or handle or did,
             profile_url=f"{WEB_URL}/profile/{_profile_key(handle, did)}",
             avatar_url=profile.get("avatar") or "",
             bio=profile.get("description") or "",

@@ -55,3 +55,10 @@ class RateLimitedError(ChannelError):
 
     code = "rate_limited"
     retryable = True
+
+
+class BudgetSpentError(RateLimitedError):
+    """The source's own monthly read budget is spent (X bills each read):
+    no call before next month."""
+
+    code = "budget_spent"

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 import pytwitter
 
 from .base import ChannelClient, register
-from .errors import ConfigError, InvalidDataError, NotFoundError, RateLimitedError
+from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
 from .records import Author, Batch, Post
 from .transport import safe_url, seconds_until
 
@@ -46,6 +46,8 @@ DM_QUERY = {
 }
 #: smallest and largest ``max_results`` X accepts per mode
 PAGE_SIZES = {"mentions": (5, 100), "search": (10, 100), "dm": (1, 100)}
+#: parameters whose refusal means the saved cursor is stale
+CURSOR_PARAMETERS = {"since_id", "pagination_token", "next_token"}
 #: X's rate-limit window, for a spent limit that comes without its reset time
 RATE_WINDOW = 900
 
@@ -75,8 +77,13 @@ def _count(metrics, name, default=0):
     return value if isinstance(value, int) else default
 
 
-class ExpiredPageError(InvalidDataError):
-    """X refused a paging token (they expire): page again from ``since_id``."""
+class StaleCursorError(InvalidDataError):
+    """X refused a saved paging token or ``since_id`` (tokens expire, and
+    recent search reaches back 7 days only): pull again without it."""
+
+    def __init__(self, message, parameters):
+        super().__init__(message)
+        self.parameters = parameters
 
 
 class _Api(pytwitter.Api):
@@ -87,7 +94,7 @@ class _Api(pytwitter.Api):
         self.transport = transport
         self.last_response = None
         if base_url:
-            self.BASE_URL_V2 = base_url.rstrip("/")
+            self.BASE_URL_V2 = base_url.rstrip("/")  # pylint: disable=invalid-name  # pytwitter's name
         super().__init__(**credentials)
 
     def _request(self, url, verb="GET", params=None, data=None, json=None, files=None, enforce_auth=True):
@@ -106,8 +113,9 @@ class _Api(pytwitter.Api):
             raise InvalidDataError(f"{where} answered with JSON that is not an object")
         errors = [error for error in payload.get("errors") or () if isinstance(error, dict)]
         if resp.status == 400:
-            if any({"pagination_token", "next_token"} & set(error.get("parameters") or ()) for error in errors):
-                raise ExpiredPageError(f"{where}: X refused the paging token")
+            refused = {name for error in errors for name in error.get("parameters") or ()}
+            if refused & CURSOR_PARAMETERS:
+                raise StaleCursorError(f"{where}: X refused {', '.join(sorted(refused))}", refused)
             reason = "; ".join(str(error.get("message", "")) for error in errors) or payload.get("detail", "")
             raise InvalidDataError(f"X refused the request to {where}: {reason}")
         if errors and set(payload) == {"errors"}:
@@ -135,49 +143,41 @@ class XClient(ChannelClient):
         if mode not in PAGE_SIZES:
             raise ConfigError(f"unknown X mode {mode!r}: use mentions, search or dm")
         self.api = self._connect()
+        self._page_size(0, 0)  # a budget already spent stops the pull before any call
         cursor = dict(cursor or {})
         target = self._target(cursor)
         own_id = self.api.auth_user_id or (target if mode == "mentions" else None)
         kept = {"user_id": target} if mode == "mentions" else {}
         since_id, token, newest = cursor.get("since_id"), cursor.get("next_token"), cursor.get("newest_id")
-        resuming, taken, reads = bool(token), 0, 0
+        first, taken, reads = True, 0, 0
         while True:
             size = self._page_size(taken, reads)
             if not size:
                 return
             try:
                 payload = self._fetch(target, since_id, size, token)
-            except ExpiredPageError:
-                if not resuming:
+            except StaleCursorError as error:
+                if not first:
                     raise
-                _logger.warning("X expired the paging token of an interrupted pull; paging again from since_id")
-                resuming, token = False, None
+                _logger.warning("X refused the saved cursor (%s); pulling again without it",
+                                ", ".join(sorted(error.parameters)))
+                since_id = None if "since_id" in error.parameters else since_id
+                first, token = False, None
                 continue
-            resuming = False
-            data = self._objects(payload.get("data"), "data")
-            includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
-            authors = self._authors(includes)
-            if mode == "dm":
-                fresh = [event for event in data
-                         if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)]
-                posts = [self._dm_post(event, own_id) for event in fresh]
-            else:
-                fresh = data
-                included = self._objects(includes.get("tweets"), "includes.tweets")
-                posts = [self._tweet_post(tweet, authors, own_id) for tweet in [*included, *data]]
-            newest = max([i for i in (newest, *(item["id"] for item in fresh)) if i], key=id_key, default=None)
+            first = False
+            posts, authors, fresh, billed = self._read(payload, since_id, own_id)
+            newest = max((i for i in (newest, *fresh) if i), key=id_key, default=None)
             meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
             # the DM timeline has no since_id: paging stops at the first message already seen
-            token = meta.get("next_token") if len(fresh) == len(data) else None
-            taken, reads = taken + len(fresh), reads + len(data)
+            token = meta.get("next_token") if len(fresh) == billed else None
+            taken, reads = taken + len(fresh), reads + billed
             wait = self._wait_seconds()
             if token:
                 batch_cursor = {"since_id": since_id, "next_token": token, "newest_id": newest, **kept}
             else:
                 batch_cursor = {"since_id": newest or since_id, **kept}
-            posts = self._ordered(posts, authors)
-            yield Batch(posts=tuple(posts), authors=tuple(authors.values()), cursor=batch_cursor,
-                        reads=len(data), wait_seconds=wait)
+            yield Batch(posts=tuple(posts), authors=tuple(authors), cursor=batch_cursor, reads=billed,
+                        wait_seconds=wait)
             if not token or wait is not None:
                 return
 
@@ -241,7 +241,7 @@ class XClient(ChannelClient):
             return min(size, budget - reads)
         if reads:
             return 0
-        raise RateLimitedError(f"the monthly X read budget is spent ({max(budget, 0)} reads left, "
+        raise BudgetSpentError(f"the monthly X read budget is spent ({max(budget, 0)} reads left, "
                                f"a page needs at least {low}); pulling resumes next month")
 
     def _fetch(self, target, since_id, size, token):
@@ -277,6 +277,24 @@ class XClient(ChannelClient):
             raise self._invalid(f"a {what} without '{field}'" if field == "id"
                                 else f"{what} {item['id']} without '{field}'")
         return value
+
+    def _read(self, payload, since_id, own_id):
+        """A page's posts (oldest first, with the tweets it references) and
+        authors, the ids of its items not seen before, and how many items X
+        billed."""
+        data = self._objects(payload.get("data"), "data")
+        includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
+        authors = self._authors(includes)
+        if self.settings.mode == "dm":
+            fresh = [event for event in data
+                     if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)]
+            posts = [self._dm_post(event, own_id) for event in fresh]
+        else:
+            fresh = data
+            included = self._objects(includes.get("tweets"), "includes.tweets")
+            posts = [self._tweet_post(tweet, authors, own_id) for tweet in [*included, *data]]
+        posts = self._ordered(posts, authors)
+        return posts, list(authors.values()), [item["id"] for item in fresh], len(data)
 
     def _authors(self, includes):
         authors = {}

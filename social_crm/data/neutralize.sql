@@ -3,4 +3,10 @@ UPDATE social_source
    SET auth_login = NULL,
        auth_password = NULL,
        access_token = NULL,
+       access_token_secret = NULL,
+       api_key = NULL,
+       api_secret = NULL,
+       bearer_token = NULL,
+       session_token = NULL,
+       refresh_token = NULL,
        state = 'paused';

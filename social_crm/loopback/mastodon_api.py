@@ -31,6 +31,8 @@ def iso(moment):
 
 @dataclass
 class Account:
+    """An account the instance knows, local or remote."""
+
     id: str
     username: str
     display_name: str = ""
@@ -43,6 +45,8 @@ class Account:
 
 @dataclass
 class Status:
+    """A status; rendered to Mastodon's JSON on each request, with this server's URL."""
+
     id: str
     account: Account
     created_at: datetime
@@ -60,6 +64,8 @@ class Status:
 
 @dataclass
 class Conversation:
+    """A direct conversation of the owner, keyed by its thread's root."""
+
     id: str
     accounts: list
     last_status: Status
@@ -68,6 +74,8 @@ class Conversation:
 
 @dataclass
 class Notification:
+    """A mention of the owner."""
+
     id: str
     status: Status
     created_at: datetime
@@ -75,6 +83,8 @@ class Notification:
 
 @dataclass
 class _Quota:
+    """Mastodon's per-token rate limit: ``limit`` requests per ``window`` seconds."""
+
     limit: int
     window: int
     remaining: int = 0

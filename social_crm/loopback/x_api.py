@@ -83,6 +83,12 @@ def not_found(resource, parameter, value):
             "resource_id": value, "type": NOT_FOUND}
 
 
+def invalid_request(parameter, value, message):
+    """X's 400 for a parameter it refuses."""
+    return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
+                   INVALID_REQUEST, errors=[{"parameters": {parameter: [value]}, "message": message}])
+
+
 def _percent(value):
     return quote(str(value), safe="~")
 
@@ -110,7 +116,7 @@ class XApi(LoopbackServer):
         self.access_token, self.access_token_secret = "", "LoopbackAccessTokenSecret"
         self.revoked = False
         self.delay = 0.0
-        self.rewrite = None
+        self.rewrite = lambda payload: payload
         self._failures = []
         self._windows = {}
         self._mentions, self._words = {}, {}
@@ -142,7 +148,8 @@ class XApi(LoopbackServer):
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{user_id}/avatar_normal.jpg",
             "url": f"https://t.co/{user_id[-8:]}",
             "entities": {"url": {"urls": [{"start": 0, "end": 23, "url": f"https://t.co/{user_id[-8:]}",
-                                           "expanded_url": f"https://{username}.example", "display_url": f"{username}.example"}]}},
+                                           "expanded_url": f"https://{username}.example",
+                                           "display_url": f"{username}.example"}]}},
             "public_metrics": {"followers_count": followers, "following_count": followers // 3 + 12,
                                "tweet_count": 40 + followers % 977, "listed_count": followers // 100, "like_count": 7},
         }
@@ -313,7 +320,7 @@ class XApi(LoopbackServer):
         if not allowed:
             return self._reply(429, problem(429, "Too Many Requests", "Too Many Requests"), headers)
         status, payload = getattr(self, f"_serve_{endpoint}")(request, *match.groups())
-        if self.rewrite and status == 200:
+        if status == 200:
             payload = self.rewrite(payload)
         return self._reply(status, payload, headers)
 
@@ -380,7 +387,7 @@ class XApi(LoopbackServer):
     def _serve_search(self, request):
         query = request.param("query", "")
         if not query.strip():
-            return 400, self._invalid("query", query, "The `query` query parameter can not be empty")
+            return 400, invalid_request("query", query, "The `query` query parameter can not be empty")
         terms = [term.lower() for term in query.split() if ":" not in term and not term.startswith("-")]
         matches = self._selected(("search", *terms), lambda t: all(term in self._words[t["id"]] for term in terms))
         token_name = "next_token" if request.param("next_token") else "pagination_token"
@@ -410,17 +417,13 @@ class XApi(LoopbackServer):
         fields = self._fields(request, fields_param)
         return {name: item[name] for name in dict.fromkeys(fields) if name in item}
 
-    def _invalid(self, parameter, value, message):
-        return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                       INVALID_REQUEST, errors=[{"parameters": {parameter: [value]}, "message": message}])
-
     def _page(self, request, timeline, items, token_name):
         """One page of ``items`` (newest first) after ``since_id`` and the
         paging token, or a 400 for parameters X would refuse."""
         low, high, default = PAGE_LIMITS[timeline]
         raw = request.param("max_results", str(default))
         if not raw.isdigit() or not low <= int(raw) <= high:
-            return 400, self._invalid("max_results", raw, f"The `max_results` query parameter value [{raw}] "
+            return 400, invalid_request("max_results", raw, f"The `max_results` query parameter value [{raw}] "
                                       f"is not between {low} and {high}"), None
         size = min(int(raw), self.page_cap or high)
         since, token = request.param("since_id"), request.param(token_name)
@@ -431,7 +434,7 @@ class XApi(LoopbackServer):
             except (binascii.Error, UnicodeDecodeError):
                 until = ""
             if not until.isdigit():
-                return 400, self._invalid(token_name, token, f"The `{token_name}` query parameter value "
+                return 400, invalid_request(token_name, token, f"The `{token_name}` query parameter value "
                                           f"[{token}] is not valid"), None
         selected = []
         for item in items:

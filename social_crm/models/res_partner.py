@@ -4,6 +4,9 @@ from odoo import fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    social_handles = fields.Text(
+        "Social accounts", help="The partner's handles or profile URLs, one per line (@tentworks, "
+                                "https://mastodon.social/@tentworks): pulled accounts that match are linked.")
     social_identity_ids = fields.One2many("social.identity", "partner_id", string="Social identities")
     social_message_ids = fields.One2many("social.message", "partner_id", string="Social messages")
     social_identity_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
@@ -20,8 +23,15 @@ class ResPartner(models.Model):
         cases = dict(self.env["social.case"]._read_group(domain, ["partner_id"], ["__count"]))
         messages = {partner: (count, conversations) for partner, count, conversations in self.env["social.message"]._read_group(
             domain, ["partner_id"], ["__count", "conversation_id:array_agg"])}
+        families = {partner: partner for partner in self}
+        for relative in all_partners:
+            ancestor = relative
+            while ancestor and ancestor not in families:
+                ancestor = ancestor.parent_id
+            if ancestor and relative not in families:
+                families[ancestor] |= relative
         for partner in self:
-            family = all_partners.filtered(lambda p: p == partner or p.parent_id == partner)
+            family = families[partner]
             partner.social_identity_count = sum(identities.get(p, 0) for p in family)
             partner.social_case_count = sum(cases.get(p, 0) for p in family)
             partner.social_message_count = sum(messages.get(p, (0, []))[0] for p in family)

@@ -8,6 +8,7 @@ class SocialCase(models.Model):
     _description = "Social Case"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "priority desc, id desc"
+    _rec_names_search = ["reference", "name"]
 
     name = fields.Char("Subject", required=True, tracking=True)
     reference = fields.Char(readonly=True, copy=False, index=True, default="New")

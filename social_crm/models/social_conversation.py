@@ -110,6 +110,7 @@ class SocialConversation(models.Model):
         keys = list(dict.fromkeys(post.thread_key for post in posts))
         found = self.search([("platform", "=", source.platform), ("thread_key", "in", keys)])
         by_key = {conversation.thread_key: conversation for conversation in found}
+        by_key.update(self._threads_of_stored_parents(source.platform, posts, by_key))
         created = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True).create([
             {"platform": source.platform, "thread_key": key, "source_id": source.id,
              "company_id": source.company_id.id, "team_id": source.team_id.id}
@@ -117,3 +118,15 @@ class SocialConversation(models.Model):
         ])
         by_key.update((conversation.thread_key, conversation) for conversation in created)
         return by_key
+
+    @api.model
+    def _threads_of_stored_parents(self, platform, posts, by_key):
+        """A reply whose thread the platform could not name (its root was out
+        of reach) joins the conversation of its stored parent."""
+        orphans = {post.parent_id: post.thread_key for post in posts
+                   if post.thread_key not in by_key and post.parent_id}
+        if not orphans:
+            return {}
+        parents = self.env["social.message"].search_fetch(
+            [("platform", "=", platform), ("external_id", "in", list(orphans))], ["external_id", "conversation_id"])
+        return {orphans[parent.external_id]: parent.conversation_id for parent in parents}

@@ -1,4 +1,7 @@
+from urllib.parse import urlsplit
+
 from odoo import api, fields, models
+from odoo.tools import SQL, email_normalize
 
 from .platforms import PLATFORMS
 
@@ -30,6 +33,8 @@ class SocialIdentity(models.Model):
     bio = fields.Text()
     email = fields.Char(help="Public email of the account, when the platform shows one.")
     follower_count = fields.Integer()
+    website = fields.Text(help="The websites the platform itself verified as this account's, one per line.")
+    suggestion_ids = fields.One2many("social.identity.suggestion", "identity_id", string="Suggested partners")
     partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
     link_method = fields.Selection(LINK_METHODS, copy=False)
     link_confidence = fields.Float(
@@ -74,6 +79,12 @@ class SocialIdentity(models.Model):
             "link_evidence": evidence or self.env._("Linked by %(user)s", user=self.env.user.name),
         })
 
+    def action_erase(self):
+        """Erase these accounts and everything they wrote, for an erasure
+        request; a tombstone keeps later pulls from bringing them back."""
+        self.check_access("unlink")
+        self.env["social.identity.erasure"]._erase(self)
+
     def action_unlink_partner(self):
         self.write({"partner_id": False, "link_method": False, "link_confidence": 0, "link_evidence": False})
 
@@ -100,6 +111,7 @@ class SocialIdentity(models.Model):
             "bio": author.bio or False,
             "email": author.email or False,
             "follower_count": author.followers or 0,
+            "website": "\n".join(author.verified_websites) or False,
         }
 
     @api.model
@@ -124,4 +136,119 @@ class SocialIdentity(models.Model):
                 identity.write(changed)
         created = self.create(to_create)
         by_external_id.update((identity.external_id, identity) for identity in created)
+        (created | found).filtered(lambda identity: not identity.partner_id)._link_by_evidence()
         return by_external_id
+
+    # ------------------------------------------------------------------
+    # Partner matching
+    # ------------------------------------------------------------------
+
+    def _link_by_evidence(self):
+        """Link identities to partners on evidence only, and store it.
+
+        A handle or profile URL recorded on the partner, the profile's email
+        or a website the platform verified link the identity when they point
+        to one partner; when they point to several, or when only the name is
+        alike, a person reviews a suggestion. A feed's commenters declare
+        their own name, email and URL, so their evidence is only ever a
+        suggestion. Rejected pairs stay rejected. A constant number of
+        queries, whatever the number of identities.
+        """
+        if not self:
+            return
+        rejected = {(s.identity_id.id, s.partner_id.id) for s in self.env["social.identity.suggestion"].search_fetch(
+            [("identity_id", "in", self.ids), ("state", "=", "rejected")], ["identity_id", "partner_id"])}
+        strong = self._partners_by_handle(), self._partners_by_email(), self._partners_by_website()
+        proposals = []
+        for identity in self:
+            for method, confidence, matches in zip(("handle", "email", "website"), (0.9, 0.8, 0.95), strong):
+                partners = matches.get(identity.id, self.env["res.partner"]).filtered(
+                    lambda partner, identity=identity: (identity.id, partner.id) not in rejected)
+                evidence = identity._evidence_text(method)
+                if len(partners) == 1 and identity.platform != "feed":
+                    identity.action_link_partner(partners, method=method, confidence=confidence, evidence=evidence)
+                    break
+                proposals += [(identity, partner, method, confidence / 2, evidence) for partner in partners]
+        unlinked = self.filtered(lambda identity: not identity.partner_id)
+        for identity, partners in unlinked._partners_by_name().items():
+            proposals += [(identity, partner, "name", 0.3, identity._evidence_text("name"))
+                          for partner in partners if (identity.id, partner.id) not in rejected]
+        self.env["social.identity.suggestion"]._suggest(
+            [proposal for proposal in proposals if not proposal[0].partner_id])
+
+    def _evidence_text(self, method):
+        return {
+            "handle": self.env._("The partner records this account (%(handle)s).", handle=self.handle or self.profile_url),
+            "email": self.env._("The profile shows the partner's email %(email)s.", email=self.email),
+            "website": self.env._("%(platform)s verified the partner's website %(website)s.",
+                                  platform=self.platform, website=self.website),
+            "name": self.env._("The name %(name)s looks like the partner's.", name=self.name),
+        }[method]
+
+    @staticmethod
+    def _normalized_account(value):
+        """``@Jo``, ``jo``, ``https://x.com/jo/`` -> comparable forms."""
+        value = (value or "").strip().lower()
+        if "://" in value:
+            parts = urlsplit(value)
+            return f"{parts.hostname or ''}{parts.path.rstrip('/')}"
+        return value.lstrip("@")
+
+    @staticmethod
+    def _domain(url):
+        host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
+        return host.removeprefix("www.")
+
+    def _partners_by_handle(self):
+        wanted = {}
+        for identity in self:
+            # a feed author's "handle" is the name typed in a comment form
+            handle = identity.handle if identity.platform != "feed" else False
+            for value in (handle, identity.profile_url):
+                if value:
+                    wanted.setdefault(self._normalized_account(value), set()).add(identity.id)
+        matches = {}
+        if not wanted:
+            return matches
+        for partner in self.env["res.partner"].search_fetch([("social_handles", "!=", False)], ["social_handles"]):
+            for line in partner.social_handles.splitlines():
+                for identity_id in wanted.get(self._normalized_account(line), ()):
+                    matches[identity_id] = matches.get(identity_id, partner.browse()) | partner
+        return matches
+
+    def _partners_by_email(self):
+        emails = {identity.id: email_normalize(identity.email) for identity in self if identity.email}
+        emails = {key: email for key, email in emails.items() if email}
+        if not emails:
+            return {}
+        partners = self.env["res.partner"].search_fetch(
+            [("email_normalized", "in", list(set(emails.values())))], ["email_normalized"])
+        return {identity_id: partners.filtered(lambda p, email=email: p.email_normalized == email)
+                for identity_id, email in emails.items()}
+
+    def _partners_by_website(self):
+        domains = {identity.id: {self._domain(url) for url in identity.website.split()}
+                   for identity in self if identity.website}
+        if not domains:
+            return {}
+        partners = self.env["res.partner"].search_fetch(
+            [("website", "!=", False), ("is_company", "=", True)], ["website"])
+        by_domain = {}
+        for partner in partners:
+            domain = self._domain(partner.website)
+            by_domain[domain] = by_domain.get(domain, partner.browse()) | partner
+        return {identity_id: partners.browse().union(*(by_domain.get(domain, partners.browse()) for domain in wanted))
+                for identity_id, wanted in domains.items()}
+
+    def _partners_by_name(self):
+        names = {identity.id: identity.name.strip().lower() for identity in self if identity.name and len(identity.name.strip()) > 3}
+        if not names:
+            return {}
+        self.env["res.partner"].flush_model(["name"])
+        self.env.cr.execute(SQL(
+            "SELECT id, lower(name) FROM res_partner WHERE active AND lower(name) = ANY(%s)", list(set(names.values()))))
+        by_name = {}
+        for partner_id, name in self.env.cr.fetchall():
+            by_name.setdefault(name, []).append(partner_id)
+        return {self.browse(identity_id): self.env["res.partner"].browse(by_name[name])
+                for identity_id, name in names.items() if name in by_name}

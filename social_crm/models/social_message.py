@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext
 
 from .platforms import PLATFORMS
+
+RETENTION_BATCH = 5000
 
 #: fields a re-pull may change; anything else is fixed once stored
 UPDATABLE_FIELDS = ("body", "title", "url", "like_count", "repost_count", "reply_count")
@@ -129,3 +133,18 @@ class SocialMessage(models.Model):
         """, ids=created.ids))
         if self.env.cr.rowcount:
             self.invalidate_model(["parent_id", "child_ids"])
+
+    @api.model
+    def _cron_apply_retention(self):
+        """Delete the messages of accounts linked to no partner once they are
+        older than the retention setting (days; 0 keeps everything)."""
+        days = int(self.env["ir.config_parameter"].sudo().get_param("social_crm.retention_days") or 0)
+        if days <= 0:
+            return
+        domain = [("posted_at", "<", fields.Datetime.now() - timedelta(days=days)), ("partner_id", "=", False)]
+        expired = self.search(domain, limit=RETENTION_BATCH)
+        conversations = expired.conversation_id
+        expired.unlink()
+        conversations.filtered(lambda conversation: not conversation.post_ids).unlink()
+        self.env["ir.cron"]._notify_progress(
+            done=len(expired), remaining=self.search_count(domain) if len(expired) == RETENTION_BATCH else 0)

@@ -1,16 +1,18 @@
 import logging
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.modules import module
 from odoo.tools import SQL
 
 from .. import channels
-from .platforms import MODES, PLATFORMS
+from .platforms import CREDENTIAL_FIELDS, DEFAULT_API_URLS, METERED_PLATFORMS, MODES, PLATFORM_MODES, PLATFORMS
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_URLS = {}
 MAX_BACKOFF_FACTOR = 32
 CRON_BATCH_SIZE = 50
 
@@ -36,12 +38,30 @@ class SocialSource(models.Model):
         string="API URL", compute="_compute_api_url", store=True, readonly=False,
         help="The platform's public API by default; change it for a self-hosted instance or a proxy.")
     local_network = fields.Boolean(
-        groups="base.group_system", copy=False,
+        "Allow local network", groups="base.group_system", copy=False,
         help="Allow pulling from loopback and private network addresses (an intranet forum, a test server).")
-    auth_login = fields.Char("Login", groups="base.group_system", copy=False)
-    auth_password = fields.Char("Password", groups="base.group_system", copy=False)
-    access_token = fields.Char(groups="base.group_system", copy=False)
+    auth_login = fields.Char("Login", groups="base.group_system", copy=False,
+                             help="Bluesky: the handle or email of the account.")
+    auth_password = fields.Char("App password", groups="base.group_system", copy=False,
+                                help="Bluesky: an app password (Settings > Privacy and security > App passwords).")
+    access_token = fields.Char(groups="base.group_system", copy=False,
+                               help="Mastodon: the application's access token. X: the user's access token.")
+    access_token_secret = fields.Char(groups="base.group_system", copy=False)
+    api_key = fields.Char("API key", groups="base.group_system", copy=False, help="X: the app's consumer key.")
+    api_secret = fields.Char("API key secret", groups="base.group_system", copy=False)
+    bearer_token = fields.Char(groups="base.group_system", copy=False, help="X: app-only bearer token.")
+    session_token = fields.Char(groups="base.group_system", copy=False, readonly=True)
+    refresh_token = fields.Char(groups="base.group_system", copy=False, readonly=True)
+    read_budget = fields.Integer(
+        "Monthly read budget", help="X bills each post read: pulling stops for the month once this many are read. "
+                                    "0 means no limit.")
+    reads_this_month = fields.Integer(readonly=True, copy=False)
+    reads_month = fields.Char(readonly=True, copy=False, help="The month (YYYY-MM) reads_this_month counts.")
+    is_metered = fields.Boolean(compute="_compute_is_metered")
     interval_minutes = fields.Integer("Pull every (minutes)", default=15, required=True)
+    max_items = fields.Integer(
+        "Posts per pull", default=200, required=True,
+        help="The most posts one pull reads; the next pull goes on from there.")
     cursor = fields.Json(copy=False, help="Where the next pull resumes; saved after each stored batch.")
     state = fields.Selection(
         [("active", "Active"), ("paused", "Paused"), ("error", "Error")],
@@ -62,10 +82,45 @@ class SocialSource(models.Model):
         ("interval_positive", "CHECK(interval_minutes > 0)", "The pull interval must be positive."),
     ]
 
+    @api.constrains("platform", "mode")
+    def _check_mode(self):
+        for source in self:
+            if source.mode not in PLATFORM_MODES[source.platform]:
+                labels = dict(self._fields["mode"]._description_selection(self.env))
+                raise ValidationError(self.env._(
+                    "%(platform)s sources can pull: %(modes)s.",
+                    platform=dict(self._fields["platform"]._description_selection(self.env))[source.platform],
+                    modes=", ".join(labels[mode] for mode in PLATFORM_MODES[source.platform])))
+
+    @api.onchange("platform")
+    def _onchange_platform(self):
+        if self.mode not in PLATFORM_MODES.get(self.platform, ()):
+            self.mode = PLATFORM_MODES[self.platform][0]
+
+    @api.depends("platform")
+    def _compute_is_metered(self):
+        for source in self:
+            source.is_metered = source.platform in METERED_PLATFORMS
+
     @api.depends("platform")
     def _compute_api_url(self):
         for source in self:
             source.api_url = DEFAULT_API_URLS.get(source.platform, "")
+
+    def write(self, vals):
+        """A source pointed elsewhere, or reconnected, starts over: its cursor
+        belongs to the old stream, its session to the old account."""
+        stream_fields = {"platform", "mode", "target", "api_url", *self._credential_field_names()}
+        if stream_fields & set(vals) and "cursor" not in vals:
+            vals = {**vals, "cursor": False}
+        if {"auth_login", "auth_password"} & set(vals):
+            vals = {**vals, "session_token": False, "refresh_token": False}
+        return super().write(vals)
+
+    @api.model
+    def _credential_field_names(self):
+        return {field for fields_by_key in CREDENTIAL_FIELDS.values() for field in fields_by_key.values()} - {
+            "session_token", "refresh_token"}
 
     def _compute_counts(self):
         conversations = dict(self.env["social.conversation"]._read_group(
@@ -109,20 +164,39 @@ class SocialSource(models.Model):
         return channels.SourceSettings(
             platform=source.platform, mode=source.mode, target=source.target or "",
             api_url=source.api_url or "", credentials=source._credentials(),
-            allow_local=source.local_network,
+            allow_local=source.local_network, read_budget=source._reads_left(), max_items=source.max_items,
         )
 
     def _credentials(self):
         """The secrets a client may use; read with sudo by the sync only."""
-        return {key: value for key, value in (
-            ("login", self.auth_login), ("password", self.auth_password), ("access_token", self.access_token),
-        ) if value}
+        return {key: self[field] for key, field in CREDENTIAL_FIELDS[self.platform].items() if self[field]}
+
+    def _store_credentials(self, updates):
+        """Keep the secrets a client renewed (a refreshed session)."""
+        fields_by_key = CREDENTIAL_FIELDS[self.platform]
+        self.sudo().write({fields_by_key[key]: value for key, value in updates.items() if key in fields_by_key})
+
+    def _reads_left(self):
+        """Reads left this month for a metered source with a budget, else None."""
+        if not (self.is_metered and self.read_budget):
+            return None
+        month = fields.Date.today().strftime("%Y-%m")
+        used = self.reads_this_month if self.reads_month == month else 0
+        return max(0, self.read_budget - used)
+
+    def _count_reads(self, reads):
+        month = fields.Date.today().strftime("%Y-%m")
+        used = self.reads_this_month if self.reads_month == month else 0
+        self.write({"reads_this_month": used + reads, "reads_month": month})
 
     def _sync(self):
         """Pull one source batch by batch. Each batch and the cursor after it
         are stored under a savepoint, so a failure on page three keeps pages
         one and two and the next pull resumes after them."""
         self.ensure_one()
+        if self._reads_left() == 0:
+            self._record_budget_spent()
+            return False
         client = channels.client_for(self._channel_settings())
         wait_seconds = 0
         try:
@@ -130,19 +204,33 @@ class SocialSource(models.Model):
                 with self.env.cr.savepoint():
                     self._store_batch(batch)
                     self.cursor = batch.cursor
+                    if batch.reads:
+                        self._count_reads(batch.reads)
                 wait_seconds = max(wait_seconds, batch.wait_seconds or 0)
+        except channels.BudgetSpentError:
+            # less left than the platform's smallest page: as good as spent
+            self._record_budget_spent()
+            return False
         except channels.ChannelError as error:
             self._record_failure(error)
             return False
+        finally:
+            if client.credential_updates:
+                self._store_credentials(client.credential_updates)
         self._record_success(wait_seconds)
         return True
 
     def _store_batch(self, batch):
+        """Store one batch; accounts erased on request stay erased."""
         if batch.not_modified or not (batch.posts or batch.authors):
             return
-        identities = self.env["social.identity"]._upsert_authors(self, batch.authors)
-        conversations = self.env["social.conversation"]._upsert_threads(self, batch.posts)
-        self.env["social.message"]._upsert_posts(self, batch.posts, identities, conversations)
+        erased = self.env["social.identity.erasure"]._erased_external_ids(
+            self.platform, {author.external_id for author in batch.authors})
+        authors = [author for author in batch.authors if author.external_id not in erased]
+        posts = [post for post in batch.posts if post.author_id not in erased]
+        identities = self.env["social.identity"]._upsert_authors(self, authors)
+        conversations = self.env["social.conversation"]._upsert_threads(self, posts)
+        self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
 
     def _record_success(self, wait_seconds=0):
         now = fields.Datetime.now()
@@ -172,6 +260,13 @@ class SocialSource(models.Model):
             "error_count": count,
             "error_retryable": error.retryable,
         })
+
+    def _record_budget_spent(self):
+        next_month = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(months=1)
+        message = self.env._("The monthly read budget of %(budget)s posts is spent; pulling resumes on %(date)s.",
+                             budget=self.read_budget, date=fields.Date.to_string(next_month))
+        _logger.info("Social source %s (%s): %s", self.id, self.name, message)
+        self.write({"next_pull_at": next_month, "last_error": message, "error_code": "budget_spent"})
 
     def _lock_for_pull(self):
         """Lock the source row or tell that another worker pulls it."""

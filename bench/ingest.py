@@ -1,0 +1,114 @@
+"""Ingestion benchmark: posts from the local X and Mastodon servers through
+the whole pipeline (HTTP, client, batched ORM sync) into a fresh database,
+against a bare ``create(vals_list)`` of the same number of messages measured
+in the same run.
+
+Usage (``make bench`` does this): ``python bench/ingest.py -c <odoo.conf> -d <fresh db>``
+"""
+import argparse
+import resource
+import sys
+import time
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Meter:
+    """Wall time and SQL queries of a block, with everything flushed."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def __enter__(self):
+        self.env.flush_all()
+        self.queries = self.env.cr.sql_log_count
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.env.flush_all()
+        self.seconds = time.perf_counter() - self.started
+        self.queries = self.env.cr.sql_log_count - self.queries
+
+
+def run_pipeline(env, posts, authors, threads, seed):
+    """Pull ``posts`` (half from X mentions, half from a Mastodon hashtag)
+    through ``social.source._sync``; returns (stored posts, meter)."""
+    from odoo.addons.social_crm.loopback import MastodonApi, XApi  # noqa: PLC0415 needs the addon loaded
+    from odoo.addons.social_crm.models.platforms import CREDENTIAL_FIELDS  # noqa: PLC0415
+
+    x_api = XApi.generate(posts=posts // 2, authors=authors // 2, threads=threads // 2, seed=seed).start()
+    mastodon = MastodonApi.generate(posts=posts - posts // 2, authors=authors - authors // 2,
+                                    threads=threads - threads // 2, seed=seed).start()
+    try:
+        Source = env["social.source"]
+        sources = Source.create([
+            {"name": f"bench X {seed}", "platform": "x", "mode": "search", "target": "acme",
+             "api_url": f"{x_api.url}/2", "local_network": True, "max_items": posts,
+             **{CREDENTIAL_FIELDS["x"][key]: value for key, value in x_api.credentials("bearer").items()}},
+            {"name": f"bench Mastodon {seed}", "platform": "mastodon", "mode": "hashtag", "target": "tentworks",
+             "api_url": mastodon.url, "local_network": True, "max_items": posts, "access_token": mastodon.token},
+        ])
+        with Meter(env) as meter:
+            for source in sources:
+                if not source._sync():
+                    sys.exit(f"bench: {source.name} failed: {source.last_error}")
+        stored = env["social.message"].search_count([("source_id", "in", sources.ids)])
+        return stored, meter
+    finally:
+        x_api.stop()
+        mastodon.stop()
+
+
+def run_bare_create(env, count):
+    """The baseline: ``count`` messages in one ``create(vals_list)``, on
+    conversations and identities made beforehand (not timed)."""
+    identities = env["social.identity"].create([
+        {"platform": "feed", "external_id": f"bench-author-{n}", "handle": f"author{n}"} for n in range(1000)])
+    conversations = env["social.conversation"].with_context(tracking_disable=True).create([
+        {"platform": "feed", "thread_key": f"bench-thread-{n}"} for n in range(800)])
+    values = [{
+        "platform": "feed", "external_id": f"bench-post-{n}", "conversation_id": conversations[n % 800].id,
+        "author_id": identities[n % 1000].id, "body": f"<p>Bench post {n} about the <b>tent</b>.</p>",
+        "posted_at": "2026-11-20 09:00:00",
+    } for n in range(count)]
+    with Meter(env) as meter:
+        env["social.message"].create(values)
+    return meter
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--posts", type=int, default=5000)
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        small, small_meter = run_pipeline(env, args.posts // 5, 200, 160, seed=2)
+        stored, pipeline = run_pipeline(env, args.posts, 1000, 800, seed=1)
+        baseline = run_bare_create(env, stored)
+        conversations = env["social.conversation"].search_count([("source_id.name", "like", "bench % 1")])
+        identities = env["social.identity"].search_count([("platform", "in", ("x", "mastodon"))])
+        cr.rollback()
+    pipeline_rate = stored / pipeline.seconds
+    bare_rate = stored / baseline.seconds
+    print(f"posts stored through the pipeline: {stored} ({identities} identities, {conversations} threads)")
+    print(f"pipeline:    {pipeline_rate:8.0f} posts/s  ({pipeline.seconds:.2f} s, {pipeline.queries} queries)")
+    print(f"bare create: {bare_rate:8.0f} posts/s  ({baseline.seconds:.2f} s, {baseline.queries} queries)")
+    print(f"ratio pipeline / bare create: {pipeline_rate / bare_rate:.2f} (target >= 0.50)")
+    print(f"SQL queries per 100 posts: {100 * small_meter.queries / small:.1f} at {small} posts, "
+          f"{100 * pipeline.queries / stored:.1f} at {stored} posts")
+    print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
