@@ -5,7 +5,10 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 if [ -L "$RUN_DIR/pg" ]; then
-    rm -rf -- "$(readlink -f "$RUN_DIR/pg")"
+    target=$(readlink -m "$RUN_DIR/pg")
+    case "$target" in
+    /tmp/social_crm-pg-*) rm -rf -- "$target" ;;
+    esac
 fi
 rm -rf -- "$RUN_DIR"
 echo "Removed .run/."

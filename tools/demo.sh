@@ -17,10 +17,6 @@ odoo_bin="$ODOO_SRC/odoo-bin"
 odoo_pid="$RUN_DIR/odoo.pid"
 site_pid="$RUN_DIR/demo_site.pid"
 
-port_busy() {
-    "$VENV/bin/python" -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
-}
-
 odoo_up() {
     "$VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
         "http://127.0.0.1:$HTTP_PORT/web/health" 2>/dev/null

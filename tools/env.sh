@@ -10,10 +10,12 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 VENV="$REPO/.venv"
 
 export ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
-export PG_PORT="${PG_PORT:-54329}"            # private PostgreSQL cluster, 127.0.0.1 only
+# The private PostgreSQL cluster's port (127.0.0.1 only): as given, else the
+# one chosen when the cluster was created (see tools/pg.sh), else 54329.
+PG_PORT_GIVEN="${PG_PORT:-}"
+PG_PORT="${PG_PORT:-$(cat "$RUN_DIR/pg_port" 2>/dev/null || echo 54329)}"
 export PG_ROLE="${PG_ROLE:-odoo}"             # Odoo refuses to connect as the role `postgres`
-export HTTP_PORT="${HTTP_PORT:-8069}"         # `make demo`
-export TEST_HTTP_PORT="${TEST_HTTP_PORT:-8169}"  # `make test`: differs so a running demo does not clash
+export HTTP_PORT="${HTTP_PORT:-8069}"         # `make demo`; `make test` picks TEST_HTTP_PORT
 export DEMO_DB="${DEMO_DB:-social_crm_demo}"
 export TEST_DB="${TEST_DB:-social_crm_test}"
 export ODOO_CONF="$RUN_DIR/odoo.conf"
@@ -54,4 +56,21 @@ live_pid() {
     [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2" || return 1
     echo "$pid"
+}
+
+# True when something listens on 127.0.0.1:$1.
+port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Prints the first port from $1 on (up to $1 + 50) where nothing listens.
+free_port() {
+    local port
+    for port in $(seq "$1" $(($1 + 50))); do
+        if ! port_busy "$port"; then
+            echo "$port"
+            return
+        fi
+    done
+    die "no free port in $1-$(($1 + 50))"
 }

@@ -12,7 +12,7 @@ set -euo pipefail
 PG_BIN=$(pg_bin_dir)
 [ -n "$PG_BIN" ] || die "PostgreSQL server binaries not found (run tools/sysdeps.sh postgres)"
 PG_LINK="$RUN_DIR/pg"
-PG_DIR=$(readlink -f "$PG_LINK")  # the real path: the cluster's user may not reach .run/
+PG_DIR=$(readlink -m "$PG_LINK")  # the real path: the cluster's user may not reach .run/
 
 if [ "$(id -u)" -eq 0 ]; then
     PG_OS_USER=postgres
@@ -63,9 +63,13 @@ running() {
 
 start() {
     prepare_dir
-    PG_DIR=$(readlink -f "$PG_LINK")
+    PG_DIR=$(readlink -m "$PG_LINK")
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-        echo "Creating the PostgreSQL cluster in .run/pg..."
+        # Unless given, the port is chosen once, here, and kept in .run/pg_port:
+        # another clone's cluster may hold the default one.
+        [ -n "$PG_PORT_GIVEN" ] || PG_PORT=$(free_port 54329)
+        echo "$PG_PORT" >"$RUN_DIR/pg_port"
+        echo "Creating the PostgreSQL cluster in .run/pg (port $PG_PORT)..."
         as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
         # Only TCP from 127.0.0.1 (listen_addresses below); no Unix socket.
         echo "host all all 127.0.0.1/32 trust" | as_pg tee "$PG_DIR/data/pg_hba.conf" >/dev/null

@@ -15,4 +15,7 @@ if ! tools/pg.sh status; then
 fi
 tools/pg.sh start
 tools/odoo_conf.sh
+# Unless given, the first free port from 8169: a demo or another run may hold one.
+TEST_HTTP_PORT="${TEST_HTTP_PORT:-$(free_port 8169)}"
+export TEST_HTTP_PORT
 "$VENV/bin/python" tools/run_tests.py

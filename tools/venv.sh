@@ -47,7 +47,9 @@ echo "Installing Python requirements into .venv (a few minutes the first time)..
 start=$SECONDS
 # The grep drops pip's warnings about configured package locations that do not
 # hold a given project (this machine's local index mirrors); errors still show.
-PIP_CONSTRAINT="$constraints" "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+# --use-pep517: sdists build in isolated environments (where the constraint
+# applies) whatever pip version the interpreter's venv brings.
+PIP_CONSTRAINT="$constraints" "$VENV/bin/python" -m pip install -q --disable-pip-version-check --use-pep517 \
     -r "$odoo_reqs" -r "$REPO/requirements.txt" -r "$REPO/requirements-dev.txt" \
     2> >(grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory." >&2)
 echo "$stamp" >"$stamp_file"

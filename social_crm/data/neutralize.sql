@@ -9,4 +9,5 @@ UPDATE social_source
        bearer_token = NULL,
        session_token = NULL,
        refresh_token = NULL,
+       local_network = false,
        state = 'paused';

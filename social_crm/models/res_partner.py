@@ -24,12 +24,14 @@ class ResPartner(models.Model):
         messages = {partner: (count, conversations) for partner, count, conversations in self.env["social.message"]._read_group(
             domain, ["partner_id"], ["__count", "conversation_id:array_agg"])}
         families = {partner: partner for partner in self}
+        loaded = set(all_partners.ids)
         for relative in all_partners:
-            ancestor = relative
-            while ancestor and ancestor not in families:
+            # a contact counts on each of its ancestors being computed
+            ancestor = relative.parent_id
+            while ancestor.id in loaded:
+                if ancestor in families:
+                    families[ancestor] |= relative
                 ancestor = ancestor.parent_id
-            if ancestor and relative not in families:
-                families[ancestor] |= relative
         for partner in self:
             family = families[partner]
             partner.social_identity_count = sum(identities.get(p, 0) for p in family)

@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL, email_normalize
 
 from .platforms import PLATFORMS
@@ -210,7 +211,9 @@ class SocialIdentity(models.Model):
         matches = {}
         if not wanted:
             return matches
-        for partner in self.env["res.partner"].search_fetch([("social_handles", "!=", False)], ["social_handles"]):
+        candidates = self.env["res.partner"].search_fetch(
+            expression.OR([[("social_handles", "ilike", key)] for key in wanted]), ["social_handles"])
+        for partner in candidates:
             for line in partner.social_handles.splitlines():
                 for identity_id in wanted.get(self._normalized_account(line), ()):
                     matches[identity_id] = matches.get(identity_id, partner.browse()) | partner
@@ -231,8 +234,10 @@ class SocialIdentity(models.Model):
                    for identity in self if identity.website}
         if not domains:
             return {}
-        partners = self.env["res.partner"].search_fetch(
-            [("website", "!=", False), ("is_company", "=", True)], ["website"])
+        partners = self.env["res.partner"].search_fetch(expression.AND([
+            [("is_company", "=", True)],
+            expression.OR([[("website", "ilike", domain)] for domain in set().union(*domains.values())]),
+        ]), ["website"])
         by_domain = {}
         for partner in partners:
             domain = self._domain(partner.website)

@@ -99,10 +99,20 @@ class TestIdentityEvidence(SocialCrmCase):
 
     def test_email_links_case_insensitively(self):
         ana = self.Partner.create({"name": "Ana Lopez", "email": "Ana Lopez <Ana.Lopez@Example.COM>"})
-        identity = self.store(self.feed, Author(
-            external_id="mailto:ana.lopez@example.com", handle="ANA.LOPEZ@example.com", name="Ana",
+        identity = self.store(self.mastodon, Author(
+            external_id="https://mastodon.social/users/analopez", handle="analopez@mastodon.social", name="Ana",
             email="ANA.LOPEZ@example.com"))
         self.assert_linked(identity, ana, "email", 0.8, "ANA.LOPEZ@example.com")
+
+    def test_feed_commenter_email_is_only_a_suggestion(self):
+        """Anyone can type a customer's email in a comment form."""
+        ana = self.Partner.create({"name": "Ana Lopez", "email": "ana.lopez@example.com"})
+        identity = self.store(self.feed, Author(
+            external_id="mailto:ana.lopez@example.com", handle="Ana", name="Ana", email="ana.lopez@example.com"))
+        self.assertFalse(identity.partner_id)
+        self.assertEqual(identity.suggestion_ids.partner_id, ana)
+        self.assertEqual(identity.suggestion_ids.method, "email")
+        self.assertEqual(identity.suggestion_ids.state, "pending")
 
     def test_verified_website_links_the_company(self):
         tentworks = self.Partner.create({
