@@ -2,10 +2,11 @@
 #   make demo   Odoo with social_crm and demo data at http://127.0.0.1:8069 (admin / admin)
 #   make test   every test suite; ends with the line `N passed, N failed`
 #   make stop   stop what `make demo` / `make test` left running
+#   make bench  the ingestion benchmark (5,000 posts from local X and Mastodon servers)
 # Settings such as ODOO_SRC, PG_PORT or HTTP_PORT can be given on the command
 # line (`make test ODOO_SRC=/srv/odoo18`) or in the environment.
 
-.PHONY: demo test stop venv clean
+.PHONY: demo test stop bench venv clean
 
 demo:
 	@tools/demo.sh
@@ -15,6 +16,9 @@ test:
 
 stop:
 	@tools/stop.sh
+
+bench:
+	@tools/bench.sh
 
 # Only builds or refreshes .venv.
 venv:

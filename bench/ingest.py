@@ -3,8 +3,9 @@ the whole pipeline (HTTP, client, batched ORM sync) into a fresh database,
 against a bare ``create(vals_list)`` of the same number of messages measured
 in the same run.
 
-Usage (``make bench`` does this): ``python bench/ingest.py -c <odoo.conf> -d <fresh db>``
+Usage (``make bench`` does this): ``python bench/ingest.py -c <odoo.conf> -d <fresh db> [odoo options]``
 """
+
 import argparse
 import resource
 import sys
@@ -44,17 +45,35 @@ def run_pipeline(env, posts, authors, threads, seed):
     from odoo.addons.social_crm.models.platforms import CREDENTIAL_FIELDS  # noqa: PLC0415
 
     x_api = XApi.generate(posts=posts // 2, authors=authors // 2, threads=threads // 2, seed=seed).start()
-    mastodon = MastodonApi.generate(posts=posts - posts // 2, authors=authors - authors // 2,
-                                    threads=threads - threads // 2, seed=seed).start()
+    mastodon = MastodonApi.generate(
+        posts=posts - posts // 2, authors=authors - authors // 2, threads=threads - threads // 2, seed=seed
+    ).start()
     try:
         Source = env["social.source"]
-        sources = Source.create([
-            {"name": f"bench X {seed}", "platform": "x", "mode": "search", "target": "acme",
-             "api_url": f"{x_api.url}/2", "local_network": True, "max_items": posts,
-             **{CREDENTIAL_FIELDS["x"][key]: value for key, value in x_api.credentials("bearer").items()}},
-            {"name": f"bench Mastodon {seed}", "platform": "mastodon", "mode": "hashtag", "target": "tentworks",
-             "api_url": mastodon.url, "local_network": True, "max_items": posts, "access_token": mastodon.token},
-        ])
+        sources = Source.create(
+            [
+                {
+                    "name": f"bench X {seed}",
+                    "platform": "x",
+                    "mode": "search",
+                    "target": "acme",
+                    "api_url": f"{x_api.url}/2",
+                    "local_network": True,
+                    "max_items": posts,
+                    **{CREDENTIAL_FIELDS["x"][key]: value for key, value in x_api.credentials("bearer").items()},
+                },
+                {
+                    "name": f"bench Mastodon {seed}",
+                    "platform": "mastodon",
+                    "mode": "hashtag",
+                    "target": "tentworks",
+                    "api_url": mastodon.url,
+                    "local_network": True,
+                    "max_items": posts,
+                    "access_token": mastodon.token,
+                },
+            ]
+        )
         with Meter(env) as meter:
             for source in sources:
                 if not source._sync():
@@ -69,15 +88,25 @@ def run_pipeline(env, posts, authors, threads, seed):
 def run_bare_create(env, count):
     """The baseline: ``count`` messages in one ``create(vals_list)``, on
     conversations and identities made beforehand (not timed)."""
-    identities = env["social.identity"].create([
-        {"platform": "feed", "external_id": f"bench-author-{n}", "handle": f"author{n}"} for n in range(1000)])
-    conversations = env["social.conversation"].with_context(tracking_disable=True).create([
-        {"platform": "feed", "thread_key": f"bench-thread-{n}"} for n in range(800)])
-    values = [{
-        "platform": "feed", "external_id": f"bench-post-{n}", "conversation_id": conversations[n % 800].id,
-        "author_id": identities[n % 1000].id, "body": f"<p>Bench post {n} about the <b>tent</b>.</p>",
-        "posted_at": "2026-11-20 09:00:00",
-    } for n in range(count)]
+    identities = env["social.identity"].create(
+        [{"platform": "feed", "external_id": f"bench-author-{n}", "handle": f"author{n}"} for n in range(1000)]
+    )
+    conversations = (
+        env["social.conversation"]
+        .with_context(tracking_disable=True)
+        .create([{"platform": "feed", "thread_key": f"bench-thread-{n}"} for n in range(800)])
+    )
+    values = [
+        {
+            "platform": "feed",
+            "external_id": f"bench-post-{n}",
+            "conversation_id": conversations[n % 800].id,
+            "author_id": identities[n % 1000].id,
+            "body": f"<p>Bench post {n} about the <b>tent</b>.</p>",
+            "posted_at": "2026-11-20 09:00:00",
+        }
+        for n in range(count)
+    ]
     with Meter(env) as meter:
         env["social.message"].create(values)
     return meter
@@ -88,8 +117,8 @@ def main():
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--posts", type=int, default=5000)
-    args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    args, odoo_args = parser.parse_known_args()
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database, *odoo_args])
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -105,8 +134,10 @@ def main():
     print(f"pipeline:    {pipeline_rate:8.0f} posts/s  ({pipeline.seconds:.2f} s, {pipeline.queries} queries)")
     print(f"bare create: {bare_rate:8.0f} posts/s  ({baseline.seconds:.2f} s, {baseline.queries} queries)")
     print(f"ratio pipeline / bare create: {pipeline_rate / bare_rate:.2f} (target >= 0.50)")
-    print(f"SQL queries per 100 posts: {100 * small_meter.queries / small:.1f} at {small} posts, "
-          f"{100 * pipeline.queries / stored:.1f} at {stored} posts")
+    print(
+        f"SQL queries per 100 posts: {100 * small_meter.queries / small:.1f} at {small} posts, "
+        f"{100 * pipeline.queries / stored:.1f} at {stored} posts"
+    )
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
 
 

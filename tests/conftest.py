@@ -1,5 +1,6 @@
 """Root tests need no Odoo: they import the addon's pure-Python packages
 (``channels``, ``loopback``) directly from ``social_crm/``."""
+
 import pathlib
 import sys
 

@@ -1,4 +1,5 @@
 """Fixtures shared by the channel tests, loaded with ``pytest_plugins``."""
+
 import pytest
 
 from loopback.feed_site import FeedSite

@@ -1,11 +1,18 @@
 """The Bluesky client against a local PDS speaking AT Protocol XRPC."""
+
 import json
 import logging
 
 import pytest
 
 from channels import (
-    AuthError, ConfigError, InvalidDataError, RateLimitedError, SourceSettings, Transport, UnavailableError,
+    AuthError,
+    ConfigError,
+    InvalidDataError,
+    RateLimitedError,
+    SourceSettings,
+    Transport,
+    UnavailableError,
     client_for,
 )
 from channels.bluesky import LOW_QUOTA, MAX_THREAD_FETCHES, render_text
@@ -24,7 +31,11 @@ def server():
 
 def client(server, mode="mentions", target="", max_items=200, timeout=(2, 2), **credentials):
     settings = SourceSettings(
-        platform="bluesky", mode=mode, target=target, api_url=server.url, allow_local=True,
+        platform="bluesky",
+        mode=mode,
+        target=target,
+        api_url=server.url,
+        allow_local=True,
         max_items=max_items,
         credentials={"identifier": server.me.handle, "app_password": server.app_password, **credentials},
     )
@@ -50,10 +61,18 @@ def conversation(server):
     answer = server.add_post(server.me, "@alice.bsky.social yes, with room for bags.", reply_to=question)
     thanks = server.add_post(alice, "Great, ordering one.", reply_to=answer, langs=("en", "fr"))
     mention = server.add_post(
-        shop, "Now stocking @tentworks.example tents — <b>in store</b> https://gearshop.example/tents")
+        shop, "Now stocking @tentworks.example tents — <b>in store</b> https://gearshop.example/tents"
+    )
     server.like(alice, root)
-    return {"alice": alice, "shop": shop, "root": root, "question": question, "answer": answer,
-            "thanks": thanks, "mention": mention}
+    return {
+        "alice": alice,
+        "shop": shop,
+        "root": root,
+        "question": question,
+        "answer": answer,
+        "thanks": thanks,
+        "mention": mention,
+    }
 
 
 def test_first_pull_logs_in_and_reads_mentions_and_replies(server, conversation):
@@ -108,7 +127,11 @@ def test_handles_dids_and_verified_websites(server, conversation):
     alice, shop = authors[conversation["alice"].did], authors[conversation["shop"].did]
     assert alice.external_id.startswith("did:plc:")
     assert (alice.handle, alice.name, alice.bio, alice.followers) == (
-        "alice.bsky.social", "Alice Brook", "Weekend hiker.", 120)
+        "alice.bsky.social",
+        "Alice Brook",
+        "Weekend hiker.",
+        120,
+    )
     assert alice.profile_url == "https://bsky.app/profile/alice.bsky.social"
     assert alice.avatar_url.startswith("https://cdn.bsky.app/img/avatar/")
     assert alice.verified_websites == ()
@@ -116,7 +139,7 @@ def test_handles_dids_and_verified_websites(server, conversation):
     assert shop.verified_websites == ("https://gearshop.example",)
     assert authors[server.me.did].verified_websites == ("https://tentworks.example",)
 
-    conversation["alice"].handle = "alice.example"   # she proves she owns a domain
+    conversation["alice"].handle = "alice.example"  # she proves she owns a domain
     server.add_post(conversation["alice"], "@tentworks.example new handle!")
     renamed = authors_of(client(server).pull(None))[conversation["alice"].did]
     assert (renamed.handle, renamed.verified_websites) == ("alice.example", ("https://alice.example",))
@@ -133,15 +156,22 @@ def test_render_text_counts_facets_in_utf8_bytes():
     text = "Québec → see example.com/tents\nbye"
     start = len("Québec → see ".encode())
     facets = [
-        {"index": {"byteStart": start, "byteEnd": start + len("example.com/tents")},
-         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/tents?size=2"}]},
-        {"index": {"byteStart": 0, "byteEnd": 3},
-         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "javascript:alert(1)"}]},
-        {"index": {"byteStart": start + 2, "byteEnd": start + 30},
-         "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "overlap"}]},
+        {
+            "index": {"byteStart": start, "byteEnd": start + len("example.com/tents")},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/tents?size=2"}],
+        },
+        {
+            "index": {"byteStart": 0, "byteEnd": 3},
+            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "javascript:alert(1)"}],
+        },
+        {
+            "index": {"byteStart": start + 2, "byteEnd": start + 30},
+            "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "overlap"}],
+        },
     ]
     assert render_text(text, facets) == (
-        '<p>Québec → see <a href="https://example.com/tents?size=2">example.com/tents</a><br>bye</p>')
+        '<p>Québec → see <a href="https://example.com/tents?size=2">example.com/tents</a><br>bye</p>'
+    )
 
 
 def test_stored_session_is_reused(server, conversation):
@@ -168,7 +198,7 @@ def test_expired_access_token_is_refreshed(server, conversation, caplog):
     updates = puller.credential_updates
     assert updates["access_jwt"] != session["access_jwt"]
     assert updates["refresh_jwt"] != session["refresh_jwt"]
-    assert session["refresh_jwt"] not in server.tokens   # single use: the ORM must store the new one
+    assert session["refresh_jwt"] not in server.tokens  # single use: the ORM must store the new one
     for secret in (*session.values(), *updates.values()):
         assert secret not in caplog.text
 
@@ -248,7 +278,7 @@ def test_first_pull_reads_only_the_newest_max_items(server, conversation):
     posts = posts_of(batches)
     assert {conversation["mention"].uri, conversation["thanks"].uri} <= set(posts)
     assert [call.param("limit") for call in server.calls(NOTIFICATIONS)] == ["2"]
-    assert "page" not in batches[-1].cursor   # older history is not backfilled
+    assert "page" not in batches[-1].cursor  # older history is not backfilled
 
 
 def test_max_items_leaves_the_gap_for_the_next_pull(server, conversation):
@@ -281,7 +311,7 @@ def test_generated_network_pages_through_all_mentions():
 
 def test_low_quota_sets_the_next_pull_time(server):
     fill_search(server, 230)
-    server.quota = LOW_QUOTA + 3   # after login, search and profiles: too few calls left for a page
+    server.quota = LOW_QUOTA + 3  # after login, search and profiles: too few calls left for a page
     batches = list(client(server, "search", "ridge", max_items=500).pull(None))
     assert len(batches) == 1
     assert 0 < batches[0].wait_seconds <= server.window
@@ -290,18 +320,21 @@ def test_low_quota_sets_the_next_pull_time(server):
 
 def test_429_raises_rate_limited_with_the_reset(server):
     fill_search(server, 5)
-    server.quota = 1   # the login spends it
+    server.quota = 1  # the login spends it
     with pytest.raises(RateLimitedError) as raised:
         list(client(server, "search", "ridge").pull(None))
     assert 0 < raised.value.retry_after <= server.window
 
 
-@pytest.mark.parametrize("reply, error, words", [
-    (Reply(502, "<html>Bad Gateway</html>"), UnavailableError, "HTTP 502"),
-    (Reply(200, '{"posts": [', {"Content-Type": "application/json"}), InvalidDataError, "malformed JSON"),
-    (Reply(200, "{}", delay=1.5), UnavailableError, "did not answer"),
-    (xrpc_error(400, "BadQueryString", "unbalanced quotes"), InvalidDataError, "BadQueryString"),
-])
+@pytest.mark.parametrize(
+    "reply, error, words",
+    [
+        (Reply(502, "<html>Bad Gateway</html>"), UnavailableError, "HTTP 502"),
+        (Reply(200, '{"posts": [', {"Content-Type": "application/json"}), InvalidDataError, "malformed JSON"),
+        (Reply(200, "{}", delay=1.5), UnavailableError, "did not answer"),
+        (xrpc_error(400, "BadQueryString", "unbalanced quotes"), InvalidDataError, "BadQueryString"),
+    ],
+)
 def test_failures_raise_clear_errors(server, reply, error, words):
     server.script(SEARCH, reply)
     with pytest.raises(error, match=words):
@@ -333,15 +366,20 @@ def test_missing_optional_fields_take_defaults(server):
     server.script(SEARCH, Reply(200, json.dumps({"posts": [view]})))
     server.script("app.bsky.actor.getProfiles", Reply(200, json.dumps({"profiles": []})))
     batches = list(client(server, "search", "ridge").pull(None))
-    post, = posts_of(batches).values()
-    author, = authors_of(batches).values()
+    (post,) = posts_of(batches).values()
+    (author,) = authors_of(batches).values()
     assert (post.like_count, post.language, post.body_html) == (0, "", "<p>ridge bare</p>")
     assert (author.handle, author.name, author.avatar_url, author.followers) == (
-        "walker.bsky.social", "walker.bsky.social", "", None)
+        "walker.bsky.social",
+        "walker.bsky.social",
+        "",
+        None,
+    )
 
 
-@pytest.mark.parametrize("mode, target, words", [("timeline", "", "unknown Bluesky mode"),
-                                                 ("search", "  ", "no query")])
+@pytest.mark.parametrize(
+    "mode, target, words", [("timeline", "", "unknown Bluesky mode"), ("search", "  ", "no query")]
+)
 def test_bad_source_settings(server, mode, target, words):
     with pytest.raises(ConfigError, match=words):
         list(client(server, mode, target).pull(None))

@@ -1,6 +1,7 @@
 """The feed client against a real blog host on 127.0.0.1: RSS 2.0, RSS 1.0
 and Atom entries and their comments as threads, conditional pulls, cursors,
 and the clear, typed error a source stores for each kind of bad input."""
+
 import resource
 import time
 from datetime import datetime, timedelta, timezone
@@ -9,7 +10,13 @@ import pytest
 import requests
 
 from channels import (
-    ConfigError, InvalidDataError, NotFoundError, SourceSettings, Transport, UnavailableError, client_for,
+    ConfigError,
+    InvalidDataError,
+    NotFoundError,
+    SourceSettings,
+    Transport,
+    UnavailableError,
+    client_for,
 )
 from loopback.feed_site import sample_entries
 from loopback.server import Reply
@@ -38,8 +45,10 @@ def pull(url, cursor=None, **settings):
 
 
 def rss(items):
-    return ('<rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/">'
-            f"<channel><title>Hand-made</title>{items}</channel></rss>")
+    return (
+        '<rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/">'
+        f"<channel><title>Hand-made</title>{items}</channel></rss>"
+    )
 
 
 def atom(entries):
@@ -63,19 +72,27 @@ def test_entries_become_posts_and_comments_join_their_thread(site, fmt):
         return ENTRY_ID[fmt].format(site=site.url, id=item.id)
 
     assert [(p.external_id, p.thread_key, p.parent_id, p.title, p.url, p.posted_at) for p in feed.posts] == [
-        (entry_id(entry), entry_id(entry), "", f"Field notes #{n}", f"{site.url}/trail/post-{n}.html",
-         datetime(2026, 11, 1, 9 + n))
+        (
+            entry_id(entry),
+            entry_id(entry),
+            "",
+            f"Field notes #{n}",
+            f"{site.url}/trail/post-{n}.html",
+            datetime(2026, 11, 1, 9 + n),
+        )
         for n, entry in zip((2, 1, 0), entries)
     ]
     assert feed.posts[0].body_html == "<p>Trip report 2: the <b>tent</b> held up in the wind.</p>"
     authors = {author.external_id: author for author in feed.authors}
-    assert [(authors[p.author_id].external_id, authors[p.author_id].name, authors[p.author_id].email)
-            for p in feed.posts] == [tuple(part.format(n=n) for part in AUTHOR[fmt]) for n in (0, 1, 0)]
+    assert [
+        (authors[p.author_id].external_id, authors[p.author_id].name, authors[p.author_id].email) for p in feed.posts
+    ] == [tuple(part.format(n=n) for part in AUTHOR[fmt]) for n in (0, 1, 0)]
 
     assert len(comments) == 3
     assert {p.external_id: (p.thread_key, p.parent_id, p.posted_at) for batch in comments for p in batch.posts} == {
         entry_id(comment): (entry_id(entry), entry_id(entry), naive_utc(comment.published))
-        for entry in entries for comment in entry.comments
+        for entry in entries
+        for comment in entry.comments
     }
 
 
@@ -99,7 +116,10 @@ def test_a_second_pull_is_conditional_and_a_changed_entry_comes_back(site):
     second = pull(url, first[-1].cursor)
     assert [(batch.not_modified, batch.posts) for batch in second] == [(True, ())] * 3
     assert [request.path for request in site.requests] == [
-        "/trail/feed", "/trail/comments/post-1", "/trail/comments/post-0"]
+        "/trail/feed",
+        "/trail/comments/post-1",
+        "/trail/comments/post-0",
+    ]
     assert site.requests[0].headers["if-none-match"] == served["ETag"]
     assert site.requests[0].headers["if-modified-since"] == served["Last-Modified"] == "Sun, 01 Nov 2026 10:00:00 GMT"
 
@@ -107,7 +127,9 @@ def test_a_second_pull_is_conditional_and_a_changed_entry_comes_back(site):
     third = pull(url, second[-1].cursor)
     assert not third[0].not_modified
     assert (third[0].posts[0].external_id, third[0].posts[0].body_html) == (
-        f"{site.url}/trail/post-1", "<p>Update: the tent tore at dawn.</p>")
+        f"{site.url}/trail/post-1",
+        "<p>Update: the tent tore at dawn.</p>",
+    )
     assert [batch.not_modified for batch in third[1:]] == [True, True]
 
 
@@ -127,12 +149,15 @@ def test_each_batch_cursor_resumes_a_crashed_sync_without_loss_or_duplicate(site
     assert ids(resumed) == [f"{site.url}/trail/post-0-c0"]
 
 
-@pytest.mark.parametrize("reply", [
-    pytest.param(Reply(404), id="404"),
-    pytest.param(Reply(410), id="410"),
-    pytest.param(Reply(200, "<html><body>Comments are closed</body></html>"), id="HTML"),
-    pytest.param(Reply(200, "<rss><channel>"), id="truncated"),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(Reply(404), id="404"),
+        pytest.param(Reply(410), id="410"),
+        pytest.param(Reply(200, "<html><body>Comments are closed</body></html>"), id="HTML"),
+        pytest.param(Reply(200, "<rss><channel>"), id="truncated"),
+    ],
+)
 def test_a_comments_feed_that_fails_for_good_is_dropped_without_failing_the_pull(site, caplog, reply):
     url = site.add_blog("trail", sample_entries(2, comments_per_entry=1))
     site.script("/trail/comments/post-1", reply)
@@ -153,10 +178,16 @@ def test_a_comments_feed_that_is_down_stops_the_pull_after_what_was_read(site):
     assert caught.value.retry_after == 60
 
 
-@pytest.mark.parametrize("feed", [
-    rss('<item><guid>urn:uuid:1</guid><link>/posts/1.html</link><wfw:commentRss>comments/1</wfw:commentRss></item>'),
-    atom('<entry><id>urn:uuid:1</id><link href="/posts/1.html"/><link rel="replies" href="comments/1"/></entry>'),
-], ids=["rss2", "atom"])
+@pytest.mark.parametrize(
+    "feed",
+    [
+        rss(
+            "<item><guid>urn:uuid:1</guid><link>/posts/1.html</link><wfw:commentRss>comments/1</wfw:commentRss></item>"
+        ),
+        atom('<entry><id>urn:uuid:1</id><link href="/posts/1.html"/><link rel="replies" href="comments/1"/></entry>'),
+    ],
+    ids=["rss2", "atom"],
+)
 def test_relative_links_are_read_against_the_feed_url(site, feed):
     site.script("/blog/feed", Reply(200, feed))
     site.script("/blog/comments/1", Reply(200, rss("<item><guid>urn:uuid:1-c1</guid></item>")))
@@ -166,9 +197,16 @@ def test_relative_links_are_read_against_the_feed_url(site, feed):
 
 
 def test_links_that_are_not_http_are_dropped(site):
-    site.script("/feed", Reply(200, rss(
-        "<item><guid>urn:uuid:1</guid><link>javascript:alert(document.cookie)</link>"
-        "<wfw:commentRss>file:///etc/passwd</wfw:commentRss></item>")))
+    site.script(
+        "/feed",
+        Reply(
+            200,
+            rss(
+                "<item><guid>urn:uuid:1</guid><link>javascript:alert(document.cookie)</link>"
+                "<wfw:commentRss>file:///etc/passwd</wfw:commentRss></item>"
+            ),
+        ),
+    )
     [batch] = pull(f"{site.url}/feed")
     assert (batch.posts[0].url, batch.cursor["comments"]) == ("", {})
 
@@ -179,19 +217,32 @@ def test_max_items_caps_entries_and_their_comments_feeds(site):
     assert len(comments) == len(feed.cursor["comments"]) == 4
 
 
-@pytest.mark.parametrize("body, message", [
-    pytest.param(b"", "answered with an empty body instead of a feed", id="empty"),
-    pytest.param(b" \r\n", "answered with an empty body instead of a feed", id="blank"),
-    pytest.param(rss("<item><title>Broken</item>"), "is not well-formed XML: Opening and ending tag mismatch",
-                 id="malformed"),
-    pytest.param("<!DOCTYPE html><html><head><meta charset=utf-8><title>Trail blog</title></head></html>",
-                 "is an HTML page, neither an RSS nor an Atom feed", id="HTML home page"),
-    pytest.param('<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
-                 r"is neither an RSS nor an Atom feed \(root element <html>\)", id="XHTML page"),
-    pytest.param('<opml version="2.0"><body/></opml>', "is neither an RSS nor an Atom feed", id="OPML"),
-    pytest.param(rss("<item><title>No id</title><description>Hi</description></item>"),
-                 "has an entry with neither id nor link", id="entry without id or link"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        pytest.param(b"", "answered with an empty body instead of a feed", id="empty"),
+        pytest.param(b" \r\n", "answered with an empty body instead of a feed", id="blank"),
+        pytest.param(
+            rss("<item><title>Broken</item>"), "is not well-formed XML: Opening and ending tag mismatch", id="malformed"
+        ),
+        pytest.param(
+            "<!DOCTYPE html><html><head><meta charset=utf-8><title>Trail blog</title></head></html>",
+            "is an HTML page, neither an RSS nor an Atom feed",
+            id="HTML home page",
+        ),
+        pytest.param(
+            '<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+            r"is neither an RSS nor an Atom feed \(root element <html>\)",
+            id="XHTML page",
+        ),
+        pytest.param('<opml version="2.0"><body/></opml>', "is neither an RSS nor an Atom feed", id="OPML"),
+        pytest.param(
+            rss("<item><title>No id</title><description>Hi</description></item>"),
+            "has an entry with neither id nor link",
+            id="entry without id or link",
+        ),
+    ],
+)
 def test_unreadable_feeds_are_invalid_data(site, body, message):
     site.script("/feed", Reply(200, body))
     with pytest.raises(InvalidDataError, match=message) as caught:
@@ -228,17 +279,24 @@ def titled(title):
     return rss(f"<item><guid>urn:uuid:1</guid><title>{title}</title></item>")
 
 
-@pytest.mark.parametrize("document", [
-    pytest.param(lol_bomb(titled("&lol9;")), id="billion laughs"),
-    pytest.param(lol_bomb('<rss version="2.0" a="&lol9;"/>'), id="billion laughs in an attribute"),
-    pytest.param(f'<!DOCTYPE rss [<!ENTITY a "{"a" * 50_000}">]>' + titled("&a;" * 20_000), id="quadratic blowup"),
-    pytest.param('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]>' + titled("&xxe;"), id="external entity"),
-    pytest.param('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]><rss version="2.0" a="&xxe;"/>',
-                 id="external entity in an attribute"),
-    pytest.param('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]>' + rss(""), id="unused external entity"),
-    pytest.param('<!DOCTYPE rss [<!ENTITY % dtd SYSTEM "{site}/evil.dtd"> %dtd;]>' + titled("&leak;"),
-                 id="parameter entity over the network"),
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(lol_bomb(titled("&lol9;")), id="billion laughs"),
+        pytest.param(lol_bomb('<rss version="2.0" a="&lol9;"/>'), id="billion laughs in an attribute"),
+        pytest.param(f'<!DOCTYPE rss [<!ENTITY a "{"a" * 50_000}">]>' + titled("&a;" * 20_000), id="quadratic blowup"),
+        pytest.param('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]>' + titled("&xxe;"), id="external entity"),
+        pytest.param(
+            '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]><rss version="2.0" a="&xxe;"/>',
+            id="external entity in an attribute",
+        ),
+        pytest.param('<!DOCTYPE rss [<!ENTITY xxe SYSTEM "{file}">]>' + rss(""), id="unused external entity"),
+        pytest.param(
+            '<!DOCTYPE rss [<!ENTITY % dtd SYSTEM "{site}/evil.dtd"> %dtd;]>' + titled("&leak;"),
+            id="parameter entity over the network",
+        ),
+    ],
+)
 def test_documents_declaring_entities_are_refused_unexpanded(site, secret_file, document):
     site.script("/evil.dtd", Reply(200, f'<!ENTITY leak SYSTEM "{secret_file}">'))
     site.script("/feed", Reply(200, document.replace("{file}", secret_file).replace("{site}", site.url)))
@@ -271,11 +329,14 @@ def test_a_feed_over_the_source_size_cap_is_refused(site):
     assert len(pull(url, max_bytes=64 * 1024)[0].posts) == 20
 
 
-@pytest.mark.parametrize("reply, error, message", [
-    (Reply(404), NotFoundError, r"does not exist \(HTTP 404\)"),
-    (Reply(500), UnavailableError, r"is failing \(HTTP 500\)"),
-    (Reply(200, "<rss/>", delay=1), UnavailableError, "did not answer within 0.3 seconds"),
-])
+@pytest.mark.parametrize(
+    "reply, error, message",
+    [
+        (Reply(404), NotFoundError, r"does not exist \(HTTP 404\)"),
+        (Reply(500), UnavailableError, r"is failing \(HTTP 500\)"),
+        (Reply(200, "<rss/>", delay=1), UnavailableError, "did not answer within 0.3 seconds"),
+    ],
+)
 def test_a_failing_feed_reaches_the_source_as_a_typed_error(site, reply, error, message):
     site.script("/feed", reply)
     settings = SourceSettings("feed", "feed", f"{site.url}/feed?token={SECRET}", allow_local=True)
@@ -284,12 +345,15 @@ def test_a_failing_feed_reaches_the_source_as_a_typed_error(site, reply, error, 
     assert SECRET not in caught.value.message
 
 
-@pytest.mark.parametrize("target, message", [
-    ("", "the source has no feed URL"),
-    ("file:///etc/passwd", "only http and https URLs can be pulled"),
-    ("ftp://files.example/feed.xml", "only http and https URLs can be pulled"),
-    ("javascript:alert(1)", "only http and https URLs can be pulled"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("", "the source has no feed URL"),
+        ("file:///etc/passwd", "only http and https URLs can be pulled"),
+        ("ftp://files.example/feed.xml", "only http and https URLs can be pulled"),
+        ("javascript:alert(1)", "only http and https URLs can be pulled"),
+    ],
+)
 def test_a_feed_url_that_is_not_http_is_a_config_error(target, message):
     with pytest.raises(ConfigError, match=message):
         pull(target)

@@ -1,13 +1,20 @@
 """The Mastodon client against a local Mastodon API: modes, Link paging,
 resume, thread context, privacy, identity evidence, rate limits, errors."""
+
 import json
 import logging
 
 import pytest
 
 from channels import (
-    AuthError, ConfigError, InvalidDataError, RateLimitedError, SourceSettings, Transport,
-    UnavailableError, client_for,
+    AuthError,
+    ConfigError,
+    InvalidDataError,
+    RateLimitedError,
+    SourceSettings,
+    Transport,
+    UnavailableError,
+    client_for,
 )
 from channels import mastodon
 from loopback.mastodon_api import MastodonApi
@@ -24,8 +31,15 @@ def api():
 
 
 def client(api, mode="hashtag", target="tentworks", token=TOKEN, transport=None, **options):
-    settings = SourceSettings(platform="mastodon", mode=mode, target=target, api_url=api.url,
-                              credentials={"access_token": token} if token else {}, allow_local=True, **options)
+    settings = SourceSettings(
+        platform="mastodon",
+        mode=mode,
+        target=target,
+        api_url=api.url,
+        credentials={"access_token": token} if token else {},
+        allow_local=True,
+        **options,
+    )
     return client_for(settings, transport)
 
 
@@ -54,15 +68,21 @@ def tagged(api, count, author=None):
 # Paging
 # ----------------------------------------------------------------------
 
+
 def test_first_pull_reads_the_newest_back_to_max_items_and_hands_them_oldest_first(api):
     statuses = tagged(api, 100)
     batches = pull(api, max_items=90)
     assert [request.get("max_id", [None])[0] for request in list_requests(api)] == [
-        None, statuses[60].id, statuses[20].id]
+        None,
+        statuses[60].id,
+        statuses[20].id,
+    ]
     assert [request["limit"] for request in list_requests(api)] == [["40"], ["40"], ["10"]]
     assert [[post.external_id for post in batch.posts] for batch in batches] == [
-        [key(api, s) for s in statuses[10:20]], [key(api, s) for s in statuses[20:60]],
-        [key(api, s) for s in statuses[60:]]]
+        [key(api, s) for s in statuses[10:20]],
+        [key(api, s) for s in statuses[20:60]],
+        [key(api, s) for s in statuses[60:]],
+    ]
     # each batch's cursor is its own newest: a crash after any one resumes right after it
     assert [batch.cursor["since_id"] for batch in batches] == [statuses[19].id, statuses[59].id, statuses[99].id]
 
@@ -74,7 +94,9 @@ def test_next_pull_walks_newer_pages_from_min_id(api):
     api.requests.clear()
     batches = pull(api, cursor)
     assert [(request["min_id"], request["limit"]) for request in list_requests(api)] == [
-        ([old[-1].id], ["40"]), ([new[39].id], ["40"])]
+        ([old[-1].id], ["40"]),
+        ([new[39].id], ["40"]),
+    ]
     assert [post.external_id for post in posts_of(batches)] == [key(api, s) for s in new]
     assert batches[-1].cursor["since_id"] == new[-1].id
     api.requests.clear()
@@ -106,6 +128,7 @@ def test_a_502_mid_paging_keeps_the_stored_pages_and_loses_nothing(api):
 # ----------------------------------------------------------------------
 # Modes, threads, privacy, direction
 # ----------------------------------------------------------------------
+
 
 def test_mentions_mode_reads_mention_notifications_with_the_token(api):
     jo = api.add_account("jo", domain="fosstodon.org")
@@ -176,10 +199,17 @@ def test_direct_messages_are_private_and_own_messages_outbound(api):
 # Authors
 # ----------------------------------------------------------------------
 
+
 def test_authors_are_global_with_websites_only_when_verified(api):
-    checked = api.add_account("jo", "Jo Camper", domain="mastodon.social", followers=321,
-                              note="<p>Hiker.<br>Tents &amp; trails.</p>",
-                              website="https://jo.example", website_verified=True)
+    checked = api.add_account(
+        "jo",
+        "Jo Camper",
+        domain="mastodon.social",
+        followers=321,
+        note="<p>Hiker.<br>Tents &amp; trails.</p>",
+        website="https://jo.example",
+        website_verified=True,
+    )
     claimed = api.add_account("al", website="https://al.example", website_verified=False)
     api.post(checked, "Hi", tag="tentworks")
     api.post(claimed, "Hello", tag="tentworks")
@@ -187,7 +217,11 @@ def test_authors_are_global_with_websites_only_when_verified(api):
     jo, al = authors["jo@mastodon.social"], authors["al@127.0.0.1"]
     assert jo.external_id == "https://mastodon.social/users/jo"
     assert (jo.name, jo.bio, jo.followers, jo.profile_url) == (
-        "Jo Camper", "Hiker.\nTents & trails.", 321, "https://mastodon.social/@jo")
+        "Jo Camper",
+        "Hiker.\nTents & trails.",
+        321,
+        "https://mastodon.social/@jo",
+    )
     assert jo.verified_websites == ("https://jo.example",)
     assert al.verified_websites == () and al.external_id == f"{api.url}/users/al"
 
@@ -206,6 +240,7 @@ def test_a_boost_stands_for_the_boosted_status(api):
 # ----------------------------------------------------------------------
 # Rate limits and failures
 # ----------------------------------------------------------------------
+
 
 def test_a_spent_quota_stops_the_pull_and_sets_the_wait():
     with MastodonApi(token=TOKEN, quota=3, window=300) as api:
@@ -260,14 +295,23 @@ def test_missing_optional_fields_take_defaults(api):
     assert post.url.endswith(f"/statuses/{status.id}")  # the uri stands in
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"api_url": ""}, "no instance URL"),
-    ({"mode": "hashtag", "target": "#"}, "no hashtag"),
-    ({"mode": "home"}, "not 'home'"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"api_url": ""}, "no instance URL"),
+        ({"mode": "hashtag", "target": "#"}, "no hashtag"),
+        ({"mode": "home"}, "not 'home'"),
+    ],
+)
 def test_misconfigured_sources_say_what_is_wrong(api, options, message):
-    settings = {"platform": "mastodon", "mode": "hashtag", "target": "tentworks", "api_url": api.url,
-                "allow_local": True, **options}
+    settings = {
+        "platform": "mastodon",
+        "mode": "hashtag",
+        "target": "tentworks",
+        "api_url": api.url,
+        "allow_local": True,
+        **options,
+    }
     with pytest.raises(ConfigError, match=message):
         list(client_for(SourceSettings(**settings)).pull({}))
     assert api.requests == []
@@ -277,11 +321,13 @@ def test_misconfigured_sources_say_what_is_wrong(api, options, message):
 # The benchmark's generator
 # ----------------------------------------------------------------------
 
+
 def test_generated_instance_is_deterministic_and_threads_resolve():
     shape = {"posts": 300, "authors": 80, "threads": 30, "seed": 7, "context_only": 0.05, "token": TOKEN}
     first, again = MastodonApi.generate(**shape), MastodonApi.generate(**shape)
     assert [(s.id, s.account.id, s.in_reply_to and s.in_reply_to.id, s.tags) for s in first.statuses] == [
-        (s.id, s.account.id, s.in_reply_to and s.in_reply_to.id, s.tags) for s in again.statuses]
+        (s.id, s.account.id, s.in_reply_to and s.in_reply_to.id, s.tags) for s in again.statuses
+    ]
     with first:
         posts = {post.external_id: post for post in posts_of(pull(first, max_items=1000))}
     reachable = {}  # the tagged statuses and, through their context, their ancestors
@@ -295,5 +341,6 @@ def test_generated_instance_is_deterministic_and_threads_resolve():
             root = root.in_reply_to
         assert post.thread_key == key(first, root)
     assert {post.author_id for post in posts.values()} == {
-        first.account_json(s.account)["uri"] for s in reachable.values()}
+        first.account_json(s.account)["uri"] for s in reachable.values()
+    }
     assert any(post.direction == "outbound" for post in posts.values())

@@ -1,5 +1,6 @@
 """The one HTTP method, against real servers on 127.0.0.1: what reaches the
 network, what comes back, and the typed error a source would show."""
+
 import json
 import logging
 import socket
@@ -9,8 +10,13 @@ from datetime import datetime, timezone
 import pytest
 
 from channels import (
-    AuthError, ConfigError, InvalidDataError, NotFoundError, RateLimitedError,
-    Transport, UnavailableError,
+    AuthError,
+    ConfigError,
+    InvalidDataError,
+    NotFoundError,
+    RateLimitedError,
+    Transport,
+    UnavailableError,
 )
 from channels.transport import safe_url, seconds_until
 from loopback.feed_site import FeedSite
@@ -67,18 +73,22 @@ def cut_off():
 
 def test_a_request_sends_params_and_json_and_reads_the_answer(site, local):
     site.script("/api", Reply(201, '{"id": 7}', headers={"X-Request-Id": "abc"}))
-    response = local.request("POST", f"{site.url}/api", params={"q": "tents"}, json_body={"text": "hi"},
-                             expected=(201,))
+    response = local.request(
+        "POST", f"{site.url}/api", params={"q": "tents"}, json_body={"text": "hi"}, expected=(201,)
+    )
     assert (response.status, response.json(), response.header("X-REQUEST-ID")) == (201, {"id": 7}, "abc")
     [sent] = site.requests
     assert (sent.method, sent.param("q"), json.loads(sent.body)) == ("POST", "tents", {"text": "hi"})
     assert sent.headers["user-agent"] == "social_crm (Odoo)"
 
 
-@pytest.mark.parametrize("body, detail", [
-    ('{"id": ', r"\(Expecting value at position 7\)"),
-    (b'{"name": "Jo\xe9"}', r"\(not UTF-8 text\)"),
-])
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ('{"id": ', r"\(Expecting value at position 7\)"),
+        (b'{"name": "Jo\xe9"}', r"\(not UTF-8 text\)"),
+    ],
+)
 def test_malformed_json_is_invalid_data(site, local, body, detail):
     site.script("/api", Reply(200, body))
     response = local.request("GET", f"{site.url}/api")
@@ -94,16 +104,19 @@ def test_only_expected_statuses_and_304_are_answers(site, local):
         local.request("POST", f"{site.url}/created")
 
 
-@pytest.mark.parametrize("reply, error, message, retry_after", [
-    (Reply(401), AuthError, r"refused our credentials \(HTTP 401\); reconnect the source", None),
-    (Reply(403), AuthError, r"refused our credentials \(HTTP 403\)", None),
-    (Reply(404), NotFoundError, r"does not exist \(HTTP 404\)", None),
-    (Reply(410), NotFoundError, r"does not exist \(HTTP 410\)", None),
-    (Reply(500), UnavailableError, r"is failing \(HTTP 500\)", None),
-    (Reply(503, headers={"Retry-After": "30"}), UnavailableError, r"is failing \(HTTP 503\)", 30),
-    (Reply(429, headers={"Retry-After": "120"}), RateLimitedError, r"is rate limited \(HTTP 429\)", 120),
-    (Reply(418), InvalidDataError, "answered with unexpected HTTP 418", None),
-])
+@pytest.mark.parametrize(
+    "reply, error, message, retry_after",
+    [
+        (Reply(401), AuthError, r"refused our credentials \(HTTP 401\); reconnect the source", None),
+        (Reply(403), AuthError, r"refused our credentials \(HTTP 403\)", None),
+        (Reply(404), NotFoundError, r"does not exist \(HTTP 404\)", None),
+        (Reply(410), NotFoundError, r"does not exist \(HTTP 410\)", None),
+        (Reply(500), UnavailableError, r"is failing \(HTTP 500\)", None),
+        (Reply(503, headers={"Retry-After": "30"}), UnavailableError, r"is failing \(HTTP 503\)", 30),
+        (Reply(429, headers={"Retry-After": "120"}), RateLimitedError, r"is rate limited \(HTTP 429\)", 120),
+        (Reply(418), InvalidDataError, "answered with unexpected HTTP 418", None),
+    ],
+)
 def test_http_failures_are_typed_errors_without_secrets(site, local, reply, error, message, retry_after):
     site.script("/api", reply)
     with pytest.raises(error, match=message) as caught:
@@ -121,10 +134,13 @@ def test_a_rate_limit_reset_time_becomes_the_wait(site, local):
     assert 88 <= caught.value.retry_after <= 90
 
 
-@pytest.mark.parametrize("reply", [
-    pytest.param(lambda: Reply(200, "<rss/>", delay=1), id="before the headers"),
-    pytest.param(lambda: Reply(200, trickle(b"<rss>", b"</rss>", pause=1)), id="in the body"),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(lambda: Reply(200, "<rss/>", delay=1), id="before the headers"),
+        pytest.param(lambda: Reply(200, trickle(b"<rss>", b"</rss>", pause=1)), id="in the body"),
+    ],
+)
 def test_a_server_slower_than_the_timeout_is_unavailable(site, reply):
     site.script("/slow", reply())
     started = time.monotonic()
@@ -147,10 +163,13 @@ def test_a_host_that_refuses_connections_is_unavailable(local):
         local.request("GET", url)
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param(lambda: b"x" * 100_000, id="with Content-Length"),
-    pytest.param(lambda: (b"x" * 16_384 for _ in range(1280)), id="chunked, 20 MiB"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda: b"x" * 100_000, id="with Content-Length"),
+        pytest.param(lambda: (b"x" * 16_384 for _ in range(1280)), id="chunked, 20 MiB"),
+    ],
+)
 def test_a_body_over_the_size_cap_is_refused(site, body):
     site.script("/big", Reply(200, body()))
     site.script("/just-fits", Reply(200, trickle(b"x" * 60_000, b"x" * 5_536)))
@@ -160,10 +179,17 @@ def test_a_body_over_the_size_cap_is_refused(site, body):
     assert len(transport.request("GET", f"{site.url}/just-fits").content) == 64 * 1024
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "ftp://files.example/feed.xml", "javascript:alert(1)", "gopher://127.0.0.1:70/",
-    "feeds.example/rss.xml", "http:///feed",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://files.example/feed.xml",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/",
+        "feeds.example/rss.xml",
+        "http:///feed",
+    ],
+)
 def test_only_http_and_https_urls_are_pulled(url):
     with pytest.raises(ConfigError, match="only http and https URLs can be pulled") as caught:
         Transport(allow_local=True).request("GET", url)
@@ -176,11 +202,21 @@ def test_a_malformed_url_is_a_config_error(url):
         Transport(allow_local=True).request("GET", url)
 
 
-@pytest.mark.parametrize("host, address", [
-    ("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1"), ("[::1]", "::1"), ("10.1.2.3", "10.1.2.3"),
-    ("172.16.5.4", "172.16.5.4"), ("192.168.0.10", "192.168.0.10"), ("169.254.169.254", "169.254.169.254"),
-    ("100.64.0.1", "100.64.0.1"), ("0.0.0.0", "0.0.0.0"), ("[fd00::1]", "fd00::1"),
-])
+@pytest.mark.parametrize(
+    "host, address",
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("localhost", "127.0.0.1"),
+        ("[::1]", "::1"),
+        ("10.1.2.3", "10.1.2.3"),
+        ("172.16.5.4", "172.16.5.4"),
+        ("192.168.0.10", "192.168.0.10"),
+        ("169.254.169.254", "169.254.169.254"),
+        ("100.64.0.1", "100.64.0.1"),
+        ("0.0.0.0", "0.0.0.0"),
+        ("[fd00::1]", "fd00::1"),
+    ],
+)
 def test_private_and_loopback_targets_are_refused(site, host, address):
     with pytest.raises(ConfigError, match=f"resolves to the non-public address {address}; mark the source as local"):
         Transport().request("GET", f"http://{host}:{site.port}/feed")
@@ -198,10 +234,16 @@ def test_a_public_host_is_reached(site, public):
     assert site.requests[0].headers["host"] == PUBLIC_HOST
 
 
-@pytest.mark.parametrize("location", [
-    "http://127.0.0.1/admin", "http://localhost:8069/web", "http://169.254.169.254/latest/meta-data/",
-    "http://10.0.0.7/feed", "file:///etc/passwd",
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://127.0.0.1/admin",
+        "http://localhost:8069/web",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/feed",
+        "file:///etc/passwd",
+    ],
+)
 def test_a_redirect_to_a_private_target_is_refused_on_the_hop(site, public, location):
     site.script("/feed", Reply(302, headers={"Location": location}))
     with pytest.raises(ConfigError, match="non-public address|only http and https"):
@@ -214,17 +256,23 @@ def test_an_unknown_host_is_unavailable(public):
         public.request("GET", "http://blog.invalid/feed")
 
 
-@pytest.mark.parametrize("credentials", [
-    pytest.param({"headers": {"Authorization": f"Bearer {SECRET}"}}, id="header"),
-    pytest.param({"auth": ("jo", SECRET)}, id="auth object"),
-])
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param({"headers": {"Authorization": f"Bearer {SECRET}"}}, id="header"),
+        pytest.param({"auth": ("jo", SECRET)}, id="auth object"),
+    ],
+)
 def test_credentials_follow_a_redirect_on_the_same_origin_only(site, other_site, local, credentials):
     site.script("/a", Reply(301, headers={"Location": "/b"}))
     site.script("/b", Reply(302, headers={"Location": f"{other_site.url}/c"}))
     other_site.script("/c", Reply(200, "done"))
     assert local.request("GET", f"{site.url}/a", **credentials).content == b"done"
     assert ["authorization" in request.headers for request in site.requests + other_site.requests] == [
-        True, True, False]
+        True,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize("status, method, body", [(303, "GET", b""), (307, "POST", b'{"text": "hi"}')])
@@ -253,14 +301,19 @@ def test_logs_name_the_urls_but_no_secret(site, local, caplog):
     assert SECRET not in logged and SECRET not in str(caught.value)
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("https://api.example/feed?access_token=abc&page=2", "https://api.example/feed?access_token=***&page=2"),
-    ("https://api.example/x?api_key=a&client_secret=b&password=c&sig=d&q=tents",
-     "https://api.example/x?api_key=***&client_secret=***&password=***&sig=***&q=tents"),
-    ("https://jo:hunter2@intranet.example/feed#top", "https://jo:***@intranet.example/feed"),
-    ("https://intranet.example/feed?q=tents+and+tarps", "https://intranet.example/feed?q=tents+and+tarps"),
-    ("http://[::1/feed", "(malformed URL)"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("https://api.example/feed?access_token=abc&page=2", "https://api.example/feed?access_token=***&page=2"),
+        (
+            "https://api.example/x?api_key=a&client_secret=b&password=c&sig=d&q=tents",
+            "https://api.example/x?api_key=***&client_secret=***&password=***&sig=***&q=tents",
+        ),
+        ("https://jo:hunter2@intranet.example/feed#top", "https://jo:***@intranet.example/feed"),
+        ("https://intranet.example/feed?q=tents+and+tarps", "https://intranet.example/feed?q=tents+and+tarps"),
+        ("http://[::1/feed", "(malformed URL)"),
+    ],
+)
 def test_safe_url_masks_secrets(url, shown):
     assert safe_url(url) == shown
 
@@ -278,13 +331,27 @@ def local_time_is_not_utc(monkeypatch):
 
 
 @pytest.mark.usefixtures("local_time_is_not_utc")
-@pytest.mark.parametrize("value, seconds", [
-    ("120", 120), (" 7 ", 7), ("-5", 0), ("2.5", 2),
-    (str(int(NOW) + 90), 90), (str(int(NOW) - 90), 0),
-    ("Fri, 20 Nov 2026 12:01:30 GMT", 90), ("Fri, 20 Nov 2026 12:01:30 -0000", 90),
-    ("2026-11-20T12:02:00Z", 120), ("2026-11-20T14:02:00+02:00", 120), ("2026-11-20T12:02:00", 120),
-    ("2026-11-20T11:00:00Z", 0),
-    ("", None), (None, None), ("soon", None), ("nan", None), ("inf", None),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("120", 120),
+        (" 7 ", 7),
+        ("-5", 0),
+        ("2.5", 2),
+        (str(int(NOW) + 90), 90),
+        (str(int(NOW) - 90), 0),
+        ("Fri, 20 Nov 2026 12:01:30 GMT", 90),
+        ("Fri, 20 Nov 2026 12:01:30 -0000", 90),
+        ("2026-11-20T12:02:00Z", 120),
+        ("2026-11-20T14:02:00+02:00", 120),
+        ("2026-11-20T12:02:00", 120),
+        ("2026-11-20T11:00:00Z", 0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+    ],
+)
 def test_seconds_until_reads_delays_unix_times_and_dates(value, seconds):
     assert seconds_until(value, now=NOW) == seconds

@@ -2,14 +2,23 @@
 a local X API v2: bearer and OAuth 1.0a, mentions, search and direct
 messages, token paging and since_id, resume, threads, authors, metered reads,
 rate limits, and a clear error for each kind of failure."""
+
 import json
 import logging
 
 import pytest
 
 from channels import (
-    Author, AuthError, ConfigError, InvalidDataError, NotFoundError, RateLimitedError, SourceSettings, Transport,
-    UnavailableError, client_for,
+    Author,
+    AuthError,
+    ConfigError,
+    InvalidDataError,
+    NotFoundError,
+    RateLimitedError,
+    SourceSettings,
+    Transport,
+    UnavailableError,
+    client_for,
 )
 from channels import x  # noqa: F401  registers the "x" client
 from loopback.server import Reply
@@ -27,8 +36,15 @@ def api():
 
 
 def client(api, mode="mentions", target="@acme", kind="bearer", credentials=None, transport=None, **options):
-    settings = SourceSettings(platform="x", mode=mode, target=target, api_url=f"{api.url}/2", allow_local=True,
-                              credentials=api.credentials(kind) if credentials is None else credentials, **options)
+    settings = SourceSettings(
+        platform="x",
+        mode=mode,
+        target=target,
+        api_url=f"{api.url}/2",
+        allow_local=True,
+        credentials=api.credentials(kind) if credentials is None else credentials,
+        **options,
+    )
     return client_for(settings, transport)
 
 
@@ -111,8 +127,18 @@ def test_an_expired_paging_token_pages_again_from_since_id(api, caplog):
 
 
 def test_a_since_id_beyond_the_week_of_recent_search_searches_again_without_it(api):
-    api.fail_next(Reply(400, json.dumps(invalid_request(
-        "since_id", "1", "Invalid 'since_id':'1'. 'since_id' must be a tweet id created after 2026-11-13T09:00Z."))))
+    api.fail_next(
+        Reply(
+            400,
+            json.dumps(
+                invalid_request(
+                    "since_id",
+                    "1",
+                    "Invalid 'since_id':'1'. 'since_id' must be a tweet id created after 2026-11-13T09:00Z.",
+                )
+            ),
+        )
+    )
     batches = pull(api, {"since_id": "1"}, mode="search", target="acme", max_items=1000)
 
     requests = served(api, "/2/tweets/search/recent")
@@ -175,7 +201,9 @@ def test_replies_join_their_conversation_and_bring_their_parent(api):
     tweet = api.tweets[reply.external_id]
     assert (reply.url, reply.language, reply.like_count) == (
         f"https://x.com/{api.users[tweet['author_id']]['username']}/status/{reply.external_id}",
-        tweet["lang"], tweet["public_metrics"]["like_count"])
+        tweet["lang"],
+        tweet["public_metrics"]["like_count"],
+    )
     assert reply.posted_at.isoformat(timespec="milliseconds") + "Z" == tweet["created_at"]
 
 
@@ -194,9 +222,14 @@ def test_authors_carry_their_profile_and_every_post_has_its_author(api):
     user = api.users[next(p.author_id for p in batches[0].posts)]
 
     assert authors[user["id"]] == Author(
-        external_id=user["id"], handle=user["username"], name=user["name"],
-        profile_url=f"https://x.com/{user['username']}", avatar_url=user["profile_image_url"],
-        bio=user["description"], followers=user["public_metrics"]["followers_count"])
+        external_id=user["id"],
+        handle=user["username"],
+        name=user["name"],
+        profile_url=f"https://x.com/{user['username']}",
+        avatar_url=user["profile_image_url"],
+        bio=user["description"],
+        followers=user["public_metrics"]["followers_count"],
+    )
     for batch in batches:
         assert {p.author_id for p in batch.posts} <= {a.external_id for a in batch.authors}
 
@@ -299,8 +332,16 @@ def test_malformed_json_is_invalid_data(api):
 
 
 def test_x_explains_a_refused_query(api):
-    api.fail_next(Reply(400, json.dumps(invalid_request(
-        "query", "((", "There were errors processing your request: Unbalanced parentheses (at position 1)"))))
+    api.fail_next(
+        Reply(
+            400,
+            json.dumps(
+                invalid_request(
+                    "query", "((", "There were errors processing your request: Unbalanced parentheses (at position 1)"
+                )
+            ),
+        )
+    )
     with pytest.raises(InvalidDataError, match="Unbalanced parentheses"):
         pull(api, mode="search", target="((")
 
@@ -312,11 +353,13 @@ def test_an_unknown_account_is_not_found(api):
 
 def drop(field, where="data"):
     """A ``rewrite`` that removes ``field`` from the first tweet of each page."""
+
     def rewrite(payload):
         items = payload.get("includes", {}).get("tweets") if where == "includes" else payload.get("data")
         if items:
             items[0].pop(field, None)
         return payload
+
     return rewrite
 
 
@@ -334,20 +377,31 @@ def test_optional_fields_missing_fall_back_to_defaults(api):
                 tweet.pop(field, None)
         payload.pop("includes", None)
         return payload
+
     api.rewrite = strip
     post = pull(api, target=api.account, max_items=5)[0].posts[-1]
 
     assert (post.thread_key, post.posted_at, post.like_count, post.language, post.parent_id) == (
-        post.external_id, None, 0, "", "")
+        post.external_id,
+        None,
+        0,
+        "",
+        "",
+    )
     assert post.url == f"https://x.com/i/web/status/{post.external_id}"
 
 
-@pytest.mark.parametrize("credentials, message", [
-    ({}, "missing: consumer_key, consumer_secret, access_token, access_token_secret"),
-    ({"consumer_key": "k", "consumer_secret": "s"}, "missing: access_token, access_token_secret"),
-    ({"consumer_key": "k", "consumer_secret": "s", "access_token": "no-dash-here-", "access_token_secret": "t"},
-     "should look like"),
-])
+@pytest.mark.parametrize(
+    "credentials, message",
+    [
+        ({}, "missing: consumer_key, consumer_secret, access_token, access_token_secret"),
+        ({"consumer_key": "k", "consumer_secret": "s"}, "missing: access_token, access_token_secret"),
+        (
+            {"consumer_key": "k", "consumer_secret": "s", "access_token": "no-dash-here-", "access_token_secret": "t"},
+            "should look like",
+        ),
+    ],
+)
 def test_incomplete_credentials_are_a_config_error(api, credentials, message):
     with pytest.raises(ConfigError, match=message) as error:
         pull(api, credentials=credentials)

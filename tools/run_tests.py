@@ -17,9 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 RUN_DIR = REPO / ".run"
 VENV_BIN = Path(sys.executable).parent
-ODOO_RESULT = re.compile(
-    rb"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database"
-)
+ODOO_RESULT = re.compile(rb"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 
 
 def banner(title):
@@ -32,8 +30,15 @@ def run_pytest():
     report = RUN_DIR / "pytest.xml"
     report.unlink(missing_ok=True)
     rc = subprocess.call(
-        [sys.executable, "-m", "pytest", "tests", f"--junitxml={report}",
-         "-o", f"cache_dir={RUN_DIR / 'pytest_cache'}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests",
+            f"--junitxml={report}",
+            "-o",
+            f"cache_dir={RUN_DIR / 'pytest_cache'}",
+        ],
         cwd=REPO,
     )
     passed = failed = 0
@@ -54,9 +59,7 @@ def run_pytest():
 def run_pylint():
     """pylint_odoo on the addon: 1 passed when clean, 1 failed otherwise."""
     banner("pylint social_crm")
-    rc = subprocess.call(
-        [str(VENV_BIN / "pylint"), f"--rcfile={REPO / '.pylintrc'}", "social_crm"], cwd=REPO
-    )
+    rc = subprocess.call([str(VENV_BIN / "pylint"), f"--rcfile={REPO / '.pylintrc'}", "social_crm"], cwd=REPO)
     if rc:
         return 0, 1
     print("pylint: no messages.")
@@ -65,8 +68,14 @@ def run_pylint():
 
 def drop_database(name):
     subprocess.run(
-        [str(REPO / "tools" / "pg.sh"), "psql", "-d", "postgres",
-         "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+        [
+            str(REPO / "tools" / "pg.sh"),
+            "psql",
+            "-d",
+            "postgres",
+            "-c",
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        ],
         check=True,
     )
     shutil.rmtree(RUN_DIR / "odoo-data" / "filestore" / name, ignore_errors=True)
@@ -82,9 +91,20 @@ def run_odoo_tests():
     db = os.environ["TEST_DB"]
     log_path = RUN_DIR / "odoo-test.log"
     cmd = [
-        sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-        "-c", os.environ["ODOO_CONF"], "-d", db, "--http-port", os.environ["TEST_HTTP_PORT"],
-        "-i", "social_crm", "--test-enable", "--test-tags", "/social_crm", "--stop-after-init",
+        sys.executable,
+        os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
+        "-c",
+        os.environ["ODOO_CONF"],
+        "-d",
+        db,
+        "--http-port",
+        os.environ["TEST_HTTP_PORT"],
+        "-i",
+        "social_crm",
+        "--test-enable",
+        "--test-tags",
+        "/social_crm",
+        "--stop-after-init",
     ]
     banner(f"Odoo tests (log: {log_path.relative_to(REPO)})")
     print(" ".join(cmd), flush=True)

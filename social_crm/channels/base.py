@@ -1,5 +1,6 @@
 """What every platform client shares: the settings of the source it pulls and
 the one method the sync calls."""
+
 from dataclasses import dataclass, field
 
 from .transport import DEFAULT_MAX_BYTES, Transport
@@ -30,10 +31,12 @@ class SourceSettings:
 
 def register(platform):
     """Class decorator: the client that pulls ``platform`` sources."""
+
     def wrap(cls):
         _CLIENTS[platform] = cls
         cls.platform = platform
         return cls
+
     return wrap
 
 

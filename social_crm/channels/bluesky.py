@@ -8,6 +8,7 @@ renewed tokens go to ``credential_updates`` so that the next pull reuses them
 id that never changes, and their handle, which can; a handle that is a domain
 name is a website Bluesky verified as theirs.
 """
+
 import base64
 import html
 import json
@@ -24,12 +25,12 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://bsky.social"
 WEB_URL = "https://bsky.app"
-PAGE_SIZE = 100             # the most listNotifications and searchPosts return
-LOOKUP_SIZE = 25            # the most uris / actors getPosts and getProfiles take
-MAX_THREAD_FETCHES = 20     # getPostThread calls per pull
-MAX_PARENT_HEIGHT = 80      # ancestors getPostThread returns above a post
-LOW_QUOTA = 30              # calls one more page may cost: list, posts, threads, profiles
-QUOTA_WINDOW = 300          # Bluesky counts calls per five minutes
+PAGE_SIZE = 100  # the most listNotifications and searchPosts return
+LOOKUP_SIZE = 25  # the most uris / actors getPosts and getProfiles take
+MAX_THREAD_FETCHES = 20  # getPostThread calls per pull
+MAX_PARENT_HEIGHT = 80  # ancestors getPostThread returns above a post
+LOW_QUOTA = 30  # calls one more page may cost: list, posts, threads, profiles
+QUOTA_WINDOW = 300  # Bluesky counts calls per five minutes
 REASONS = ("mention", "reply")
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 #: handles under a hosting service's domain: not a website of their own
@@ -58,7 +59,7 @@ def _stamp(moment):
 
 def _chunks(values, size=LOOKUP_SIZE):
     values = list(values)
-    return [values[i:i + size] for i in range(0, len(values), size)]
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _jwt_subject(token):
@@ -81,8 +82,7 @@ def _profile_key(handle, did):
 def verified_websites(handle):
     """A handle that is a domain name is one its owner proved to control
     (DNS TXT record or ``/.well-known/atproto-did``)."""
-    if (not handle or handle == INVALID_HANDLE or "." not in handle
-            or handle.endswith(SERVICE_HANDLE_SUFFIXES)):
+    if not handle or handle == INVALID_HANDLE or "." not in handle or handle.endswith(SERVICE_HANDLE_SUFFIXES):
         return ()
     return (f"https://{handle}",)
 
@@ -150,9 +150,9 @@ class BlueskyClient(ChannelClient):
         self._refresh = settings.credentials.get("refresh_jwt") or ""
         #: DID of the connected account: its posts are outbound
         self.did = _jwt_subject(self._access)
-        self._quota = (None, "")        # calls left, reset header
+        self._quota = (None, "")  # calls left, reset header
         self._threads_fetched = 0
-        self._known_uris = set()        # posts this pull already brought
+        self._known_uris = set()  # posts this pull already brought
 
     def pull(self, cursor):
         if self.settings.mode == "mentions":
@@ -193,9 +193,12 @@ class BlueskyClient(ChannelClient):
             items, next_page = fetch(page, min(PAGE_SIZE, max_items - taken), watermark)
             stamped = [(_indexed_at(item, what), item) for item in items]
             reached_seen = watermark is not None and any(moment <= watermark for moment, _item in stamped)
-            fresh = [(moment, item) for moment, item in stamped
-                     if not (watermark and moment <= watermark)
-                     and not (last and (moment > last or item.get("uri") == last_uri))]
+            fresh = [
+                (moment, item)
+                for moment, item in stamped
+                if not (watermark and moment <= watermark)
+                and not (last and (moment > last or item.get("uri") == last_uri))
+            ]
             for moment, item in fresh:
                 newest = max(newest, moment) if newest else moment
                 if last is None or moment <= last:
@@ -204,8 +207,12 @@ class BlueskyClient(ChannelClient):
             if not next_page or reached_seen or (taken >= max_items and watermark is None):
                 next_cursor = {"seen_at": _stamp(newest)}
             else:
-                next_cursor = {"seen_at": seen_at, "newest": _stamp(newest), "page": next_page,
-                               "last": [_stamp(last), last_uri]}
+                next_cursor = {
+                    "seen_at": seen_at,
+                    "newest": _stamp(newest),
+                    "page": next_page,
+                    "last": [_stamp(last), last_uri],
+                }
             batch = self._batch(views_of([item for _moment, item in fresh]), next_cursor)
             yield batch
             if "page" not in next_cursor or taken >= max_items or batch.wait_seconds:
@@ -213,16 +220,19 @@ class BlueskyClient(ChannelClient):
             page = next_page
 
     def _notifications_page(self, page, limit, _watermark):
-        data = self._get("app.bsky.notification.listNotifications",
-                         {"limit": limit, "cursor": page, "reasons": list(REASONS)})
+        data = self._get(
+            "app.bsky.notification.listNotifications", {"limit": limit, "cursor": page, "reasons": list(REASONS)}
+        )
         raw = _field(data, "notifications", "a notification list", list)
         items = [item for item in raw if isinstance(item, dict) and item.get("reason") in REASONS]
         return items, data.get("cursor") if raw else None
 
     def _search_page(self, page, limit, watermark):
         since = watermark.isoformat(timespec="milliseconds") + "Z" if watermark else None
-        data = self._get("app.bsky.feed.searchPosts", {"q": self.settings.target.strip(), "sort": "latest",
-                                                        "limit": limit, "cursor": page, "since": since})
+        data = self._get(
+            "app.bsky.feed.searchPosts",
+            {"q": self.settings.target.strip(), "sort": "latest", "limit": limit, "cursor": page, "since": since},
+        )
         posts = _field(data, "posts", "a search result", list)
         return posts, data.get("cursor") if posts else None
 
@@ -247,8 +257,11 @@ class BlueskyClient(ChannelClient):
             post, author = self._read(view)
             read[post.external_id] = (post, author)
         self._known_uris.update(read)
-        orphans = [post.parent_id for post, _author in read.values()
-                   if post.parent_id and post.parent_id not in self._known_uris]
+        orphans = [
+            post.parent_id
+            for post, _author in read.values()
+            if post.parent_id and post.parent_id not in self._known_uris
+        ]
         for parent_id in orphans:
             if parent_id not in self._known_uris and self._threads_fetched < MAX_THREAD_FETCHES:
                 for view in self._ancestors(parent_id):
@@ -314,8 +327,7 @@ class BlueskyClient(ChannelClient):
         post deleted since brings nothing (the reply keeps its parent id)."""
         self._threads_fetched += 1
         try:
-            data = self._get("app.bsky.feed.getPostThread",
-                             {"uri": uri, "depth": 0, "parentHeight": MAX_PARENT_HEIGHT})
+            data = self._get("app.bsky.feed.getPostThread", {"uri": uri, "depth": 0, "parentHeight": MAX_PARENT_HEIGHT})
         except NotFoundError:
             return []
         views, node = [], data.get("thread")
@@ -346,8 +358,7 @@ class BlueskyClient(ChannelClient):
             return data
         error = data.get("error") or f"HTTP {status}"
         if status == 401 or error in TOKEN_ERRORS:
-            raise AuthError(f"Bluesky refused the session ({error}); "
-                            "reconnect the source with a new app password")
+            raise AuthError(f"Bluesky refused the session ({error}); " "reconnect the source with a new app password")
         if error == "NotFound":
             raise NotFoundError(f"Bluesky has no such record for {nsid}")
         message = str(data.get("message") or "")[:200]
@@ -358,8 +369,9 @@ class BlueskyClient(ChannelClient):
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = self.transport.request(method, f"{self.base}/xrpc/{nsid}", params=params, headers=headers,
-                                          json_body=body, expected=(200, 400, 401))
+        response = self.transport.request(
+            method, f"{self.base}/xrpc/{nsid}", params=params, headers=headers, json_body=body, expected=(200, 400, 401)
+        )
         remaining = response.header("ratelimit-remaining")
         if remaining.isdigit():
             self._quota = (int(remaining), response.header("ratelimit-reset"))
@@ -381,18 +393,22 @@ class BlueskyClient(ChannelClient):
             if status == 200:
                 self._adopt(data)
                 return
-            _logger.info("Bluesky refused to refresh the session (%s); opening a new one",
-                         data.get("error") or f"HTTP {status}")
+            _logger.info(
+                "Bluesky refused to refresh the session (%s); opening a new one", data.get("error") or f"HTTP {status}"
+            )
         identifier = self.settings.credentials.get("identifier")
         password = self.settings.credentials.get("app_password")
         if not identifier or not password:
             raise AuthError("the Bluesky source has no identifier and app password; reconnect it")
-        status, data = self._send("POST", "com.atproto.server.createSession",
-                                  body={"identifier": identifier, "password": password})
+        status, data = self._send(
+            "POST", "com.atproto.server.createSession", body={"identifier": identifier, "password": password}
+        )
         if status != 200:
-            raise AuthError(f"Bluesky refused the identifier or app password "
-                            f"({data.get('error') or f'HTTP {status}'}); "
-                            "create a new app password and reconnect the source")
+            raise AuthError(
+                f"Bluesky refused the identifier or app password "
+                f"({data.get('error') or f'HTTP {status}'}); "
+                "create a new app password and reconnect the source"
+            )
         self._adopt(data)
 
     def _adopt(self, session):

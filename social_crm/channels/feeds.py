@@ -5,6 +5,7 @@ A feed entry opens a conversation; the comments feed it links
 post and its comments become one thread. Requests are conditional (ETag,
 Last-Modified) and the parser resolves no entity and reaches no network.
 """
+
 import html
 import logging
 from datetime import datetime, timezone
@@ -38,8 +39,7 @@ def parse_xml(content, url):
     where = safe_url(url)
     if not content.strip():
         raise InvalidDataError(f"{where} answered with an empty body instead of a feed")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_pis=True)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=True)
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as exc:
@@ -123,8 +123,13 @@ class FeedDocument:
             external_id = f"{self.host}:{name}"
         else:
             external_id, name = self.host, self.site_title or self.host
-        return Author(external_id=external_id, handle=name or email, name=name,
-                      profile_url=uri if uri.startswith("http") else "", email=email)
+        return Author(
+            external_id=external_id,
+            handle=name or email,
+            name=name,
+            profile_url=uri if uri.startswith("http") else "",
+            email=email,
+        )
 
     def _web_link(self, href):
         """``href`` as an absolute http(s) URL; other schemes (javascript:,
@@ -167,16 +172,20 @@ class FeedDocument:
         return post, self._author(_text(item, "dc:creator")), self._web_link(_text(item, "wfw:commentRss"))
 
     def _read_atom(self, entry):
-        links = {(link.get("rel", "alternate"), link.get("type", "")): link.get("href", "")
-                 for link in entry.findall("atom:link", NS)}
+        links = {
+            (link.get("rel", "alternate"), link.get("type", "")): link.get("href", "")
+            for link in entry.findall("atom:link", NS)
+        }
         alternate = next((href for (rel, _type), href in links.items() if rel == "alternate"), "")
         replies = links.get(("replies", "application/atom+xml")) or links.get(("replies", ""), "")
         author_node = entry.find("atom:author", NS)
         if author_node is None:
             author_node = self.root.find("atom:author", NS)
-        author = self._author(
-            *(_text(author_node, f"atom:{part}") for part in ("name", "email", "uri"))
-        ) if author_node is not None else self._author("")
+        author = (
+            self._author(*(_text(author_node, f"atom:{part}") for part in ("name", "email", "uri")))
+            if author_node is not None
+            else self._author("")
+        )
         in_reply_to = entry.find("thr:in-reply-to", NS)
         post = {
             "external_id": self._external_id(_text(entry, "atom:id"), alternate),
@@ -259,8 +268,11 @@ class FeedClient(ChannelClient):
 
     @staticmethod
     def _validators(response):
-        return {key: value for key, value in (("etag", response.header("etag")),
-                                               ("last_modified", response.header("last-modified"))) if value}
+        return {
+            key: value
+            for key, value in (("etag", response.header("etag")), ("last_modified", response.header("last-modified")))
+            if value
+        }
 
     def _read(self, url, content, thread_key=None):
         """Posts and authors of one document. Entries of a main feed open

@@ -15,6 +15,7 @@ it, and walks the ``prev`` links towards the present, so every batch's cursor
 is safe to save. A first pull reads back up to ``max_items`` and hands the
 pages over oldest first, for the same reason.
 """
+
 import logging
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -213,10 +214,13 @@ class MastodonClient(ChannelClient):
         """One list page, newest first, with the paging ids of its two ends:
         from the ``Link`` header, else from the items themselves."""
         items, response = self._get_json(mode.path, list, f"its {mode.kind}", [*mode.params, *params.items()])
-        links = {link.get("rel"): dict(parse_qsl(urlsplit(link.get("url", "")).query))
-                 for link in parse_header_links(response.header("link"))}
+        links = {
+            link.get("rel"): dict(parse_qsl(urlsplit(link.get("url", "")).query))
+            for link in parse_header_links(response.header("link"))
+        }
         return _Page(
-            items=items, where=safe_url(response.url),
+            items=items,
+            where=safe_url(response.url),
             newest=links.get("prev", {}).get("min_id") or (mode.paging_id(items[0]) if items else None),
             oldest=links.get("next", {}).get("max_id") or (mode.paging_id(items[-1]) if items else None),
         )
@@ -259,8 +263,9 @@ class MastodonClient(ChannelClient):
             for account in item.get("accounts") or ():  # conversation participants
                 author = self._author(account, where)
                 authors[author.external_id] = author
-        return Batch(posts=tuple(posts.values()), authors=tuple(authors.values()),
-                     cursor=cursor, wait_seconds=self._wait)
+        return Batch(
+            posts=tuple(posts.values()), authors=tuple(authors.values()), cursor=cursor, wait_seconds=self._wait
+        )
 
     def _add_status(self, status, posts, authors, where, root=None):
         """Add ``status`` unless this pull already did; a reply whose root is
@@ -274,7 +279,8 @@ class MastodonClient(ChannelClient):
         parent = status.get("in_reply_to_id")
         if root is None and parent:
             root = self._roots.get(str(parent)) or self._root_from_context(
-                status_id, str(parent), posts, authors, where)
+                status_id, str(parent), posts, authors, where
+            )
         root = root or status_id
         self._roots[status_id] = root
         author = self._author(_require(status, "account", f"status {status_id}", where), where)
@@ -289,8 +295,9 @@ class MastodonClient(ChannelClient):
             return parent
         self._context_calls += 1
         try:
-            context, response = self._get_json(f"/api/v1/statuses/{quote(status_id, safe='')}/context", dict,
-                                               f"the context of status {status_id}")
+            context, response = self._get_json(
+                f"/api/v1/statuses/{quote(status_id, safe='')}/context", dict, f"the context of status {status_id}"
+            )
         except NotFoundError:
             _logger.info("Mastodon status %s vanished before its context was read", status_id)
             return parent

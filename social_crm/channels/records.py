@@ -1,5 +1,6 @@
 """The plain records every channel client produces: the only contract between
 a platform and the ORM."""
+
 from dataclasses import dataclass, field
 from datetime import datetime
 

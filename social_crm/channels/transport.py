@@ -5,6 +5,7 @@ loopback and link-local targets unless the source is explicitly marked local
 (checked again on every redirect), caps the size of what it reads, and never
 logs a header or a secret query parameter.
 """
+
 import ipaddress
 import json
 import logging
@@ -20,7 +21,11 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from .errors import (
-    AuthError, ConfigError, InvalidDataError, NotFoundError, RateLimitedError,
+    AuthError,
+    ConfigError,
+    InvalidDataError,
+    NotFoundError,
+    RateLimitedError,
     UnavailableError,
 )
 
@@ -84,8 +89,7 @@ class _MaskSecretParams(logging.Filter):
 
     def filter(self, record):
         if isinstance(record.args, tuple):
-            record.args = tuple(safe_url(arg) if isinstance(arg, str) and "?" in arg else arg
-                                for arg in record.args)
+            record.args = tuple(safe_url(arg) if isinstance(arg, str) and "?" in arg else arg for arg in record.args)
         return True
 
 
@@ -117,16 +121,16 @@ class Response:
 class Transport:
     """HTTP for one source: its network policy, timeout and size cap."""
 
-    def __init__(self, allow_local=False, timeout=DEFAULT_TIMEOUT,
-                 max_bytes=DEFAULT_MAX_BYTES, user_agent="social_crm (Odoo)"):
+    def __init__(
+        self, allow_local=False, timeout=DEFAULT_TIMEOUT, max_bytes=DEFAULT_MAX_BYTES, user_agent="social_crm (Odoo)"
+    ):
         self.allow_local = allow_local
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
 
-    def request(self, method, url, *, params=None, headers=None, json_body=None,
-                data=None, auth=None, expected=(200,)):
+    def request(self, method, url, *, params=None, headers=None, json_body=None, data=None, auth=None, expected=(200,)):
         """Send one request, following redirects by hand so that each hop is
         checked. ``auth`` is a ``requests`` auth object (OAuth 1.0a signing)
         for this host only. Maps failures to typed :mod:`errors`; returns
@@ -134,8 +138,7 @@ class Transport:
         for _hop in range(MAX_REDIRECTS + 1):
             self.check_target(url)
             _logger.debug("%s %s", method, safe_url(url))
-            response = self._send(method, url, params=params, headers=headers,
-                                  json=json_body, data=data, auth=auth)
+            response = self._send(method, url, params=params, headers=headers, json=json_body, data=data, auth=auth)
             if response.status in (301, 302, 303, 307, 308) and response.header("location"):
                 try:
                     target = urljoin(url, response.header("location"))
@@ -155,8 +158,7 @@ class Transport:
 
     def _send(self, method, url, **kwargs):
         try:
-            raw = self.session.request(method, url, timeout=self.timeout,
-                                       allow_redirects=False, stream=True, **kwargs)
+            raw = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs)
         except requests.Timeout:
             raise UnavailableError(self._timed_out(url)) from None
         except requests.RequestException as exc:
@@ -170,8 +172,9 @@ class Transport:
             raise UnavailableError(f"{safe_url(url)} broke off its answer: {type(exc).__name__}") from None
         finally:
             raw.close()
-        return Response(status=raw.status_code, url=url, content=content,
-                        headers={k.lower(): v for k, v in raw.headers.items()})
+        return Response(
+            status=raw.status_code, url=url, content=content, headers={k.lower(): v for k, v in raw.headers.items()}
+        )
 
     def check_target(self, url):
         """Refuse what a source may not reach: other schemes, and private
@@ -228,10 +231,13 @@ class Transport:
             raise NotFoundError(f"{where} does not exist (HTTP {status})")
         if status == 429:
             wait = seconds_until(response.header("retry-after")) or seconds_until(
-                response.header("x-ratelimit-reset") or response.header("x-rate-limit-reset")
-                or response.header("ratelimit-reset"))
+                response.header("x-ratelimit-reset")
+                or response.header("x-rate-limit-reset")
+                or response.header("ratelimit-reset")
+            )
             raise RateLimitedError(f"{where} is rate limited (HTTP 429)", retry_after=wait)
         if status >= 500:
-            raise UnavailableError(f"{where} is failing (HTTP {status})",
-                                   retry_after=seconds_until(response.header("retry-after")))
+            raise UnavailableError(
+                f"{where} is failing (HTTP {status})", retry_after=seconds_until(response.header("retry-after"))
+            )
         raise InvalidDataError(f"{where} answered with unexpected HTTP {status}")

@@ -15,6 +15,7 @@ the ``next_token`` of the following page and the newest id seen, so a crash
 resumes at the next page; after the last page the cursor becomes
 ``{"since_id": newest id}``.
 """
+
 import html
 import logging
 from datetime import datetime, timezone
@@ -31,8 +32,15 @@ _logger = logging.getLogger(__name__)
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 USER_FIELDS = ("username", "name", "description", "profile_image_url", "public_metrics")
 TWEET_QUERY = {
-    "tweet_fields": ("created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
-                     "public_metrics", "author_id"),
+    "tweet_fields": (
+        "created_at",
+        "conversation_id",
+        "in_reply_to_user_id",
+        "referenced_tweets",
+        "lang",
+        "public_metrics",
+        "author_id",
+    ),
     "expansions": ("author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id"),
     "user_fields": USER_FIELDS,
     "return_json": True,
@@ -102,7 +110,8 @@ class _Api(pytwitter.Api):
             raise ConfigError("uploads are not part of pulling X")
         # 400 is read here: X says in the body which parameter it refused
         self.last_response = self.transport.request(
-            verb, url, params=params, data=data, json_body=json, auth=self._auth, expected=(200, 400))
+            verb, url, params=params, data=data, json_body=json, auth=self._auth, expected=(200, 400)
+        )
         return self.last_response
 
     @staticmethod
@@ -159,8 +168,9 @@ class XClient(ChannelClient):
             except StaleCursorError as error:
                 if not first:
                     raise
-                _logger.warning("X refused the saved cursor (%s); pulling again without it",
-                                ", ".join(sorted(error.parameters)))
+                _logger.warning(
+                    "X refused the saved cursor (%s); pulling again without it", ", ".join(sorted(error.parameters))
+                )
                 since_id = None if "since_id" in error.parameters else since_id
                 first, token = False, None
                 continue
@@ -176,8 +186,9 @@ class XClient(ChannelClient):
                 batch_cursor = {"since_id": since_id, "next_token": token, "newest_id": newest, **kept}
             else:
                 batch_cursor = {"since_id": newest or since_id, **kept}
-            yield Batch(posts=tuple(posts), authors=tuple(authors), cursor=batch_cursor, reads=billed,
-                        wait_seconds=wait)
+            yield Batch(
+                posts=tuple(posts), authors=tuple(authors), cursor=batch_cursor, reads=billed, wait_seconds=wait
+            )
             if not token or wait is not None:
                 return
 
@@ -187,8 +198,12 @@ class XClient(ChannelClient):
         credentials = self.settings.credentials or {}
         present = [key for key in USER_CONTEXT_KEYS if credentials.get(key)]
         if len(present) == len(USER_CONTEXT_KEYS):
-            keys = {"consumer_key": credentials["consumer_key"], "consumer_secret": credentials["consumer_secret"],
-                    "access_token": credentials["access_token"], "access_secret": credentials["access_token_secret"]}
+            keys = {
+                "consumer_key": credentials["consumer_key"],
+                "consumer_secret": credentials["consumer_secret"],
+                "access_token": credentials["access_token"],
+                "access_secret": credentials["access_token_secret"],
+            }
         elif credentials.get("bearer_token"):
             keys = {"bearer_token": credentials["bearer_token"]}
         else:
@@ -210,8 +225,10 @@ class XClient(ChannelClient):
             return target
         if mode == "dm":
             if api.auth_user_id is None:
-                raise ConfigError("X direct messages need user-context credentials (consumer key and secret, "
-                                  "access token and secret); an app-only bearer token cannot read them")
+                raise ConfigError(
+                    "X direct messages need user-context credentials (consumer key and secret, "
+                    "access token and secret); an app-only bearer token cannot read them"
+                )
             return None
         username = target.lstrip("@")
         if not username:
@@ -241,8 +258,10 @@ class XClient(ChannelClient):
             return min(size, budget - reads)
         if reads:
             return 0
-        raise BudgetSpentError(f"the monthly X read budget is spent ({max(budget, 0)} reads left, "
-                               f"a page needs at least {low}); pulling resumes next month")
+        raise BudgetSpentError(
+            f"the monthly X read budget is spent ({max(budget, 0)} reads left, "
+            f"a page needs at least {low}); pulling resumes next month"
+        )
 
     def _fetch(self, target, since_id, size, token):
         api, mode = self.api, self.settings.mode
@@ -274,8 +293,9 @@ class XClient(ChannelClient):
     def _id(self, item, what, field="id"):
         value = item.get(field)
         if not value or not isinstance(value, str):
-            raise self._invalid(f"a {what} without '{field}'" if field == "id"
-                                else f"{what} {item['id']} without '{field}'")
+            raise self._invalid(
+                f"a {what} without '{field}'" if field == "id" else f"{what} {item['id']} without '{field}'"
+            )
         return value
 
     def _read(self, payload, since_id, own_id):
@@ -286,8 +306,9 @@ class XClient(ChannelClient):
         includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
         authors = self._authors(includes)
         if self.settings.mode == "dm":
-            fresh = [event for event in data
-                     if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)]
+            fresh = [
+                event for event in data if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)
+            ]
             posts = [self._dm_post(event, own_id) for event in fresh]
         else:
             fresh = data
@@ -301,9 +322,12 @@ class XClient(ChannelClient):
         for user in self._objects(includes.get("users"), "includes.users"):
             username = str(user.get("username") or "")
             authors[self._id(user, "user")] = Author(
-                external_id=user["id"], handle=username, name=str(user.get("name") or ""),
+                external_id=user["id"],
+                handle=username,
+                name=str(user.get("name") or ""),
                 profile_url=f"https://x.com/{username}" if username else "",
-                avatar_url=str(user.get("profile_image_url") or ""), bio=str(user.get("description") or ""),
+                avatar_url=str(user.get("profile_image_url") or ""),
+                bio=str(user.get("description") or ""),
                 followers=_count(user.get("public_metrics"), "followers_count", None),
             )
         return authors
@@ -315,15 +339,24 @@ class XClient(ChannelClient):
         references = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else ()
         metrics = tweet.get("public_metrics")
         return Post(
-            external_id=tweet_id, thread_key=str(tweet.get("conversation_id") or tweet_id), author_id=author_id,
+            external_id=tweet_id,
+            thread_key=str(tweet.get("conversation_id") or tweet_id),
+            author_id=author_id,
             body_html=text_html(tweet.get("text")),
             url=f"https://x.com/{author.handle if author and author.handle else 'i/web'}/status/{tweet_id}",
             posted_at=parse_time(tweet.get("created_at")),
-            parent_id=next((str(ref.get("id") or "") for ref in references
-                            if isinstance(ref, dict) and ref.get("type") == "replied_to"), ""),
+            parent_id=next(
+                (
+                    str(ref.get("id") or "")
+                    for ref in references
+                    if isinstance(ref, dict) and ref.get("type") == "replied_to"
+                ),
+                "",
+            ),
             direction="outbound" if author_id == own_id else "inbound",
             language=str(tweet.get("lang") or ""),
-            like_count=_count(metrics, "like_count"), repost_count=_count(metrics, "retweet_count"),
+            like_count=_count(metrics, "like_count"),
+            repost_count=_count(metrics, "retweet_count"),
             reply_count=_count(metrics, "reply_count"),
         )
 
@@ -331,9 +364,13 @@ class XClient(ChannelClient):
         event_id = self._id(event, "direct message")
         sender_id = self._id(event, "direct message", "sender_id")
         return Post(
-            external_id=event_id, thread_key=self._id(event, "direct message", "dm_conversation_id"),
-            author_id=sender_id, body_html=text_html(event.get("text")), posted_at=parse_time(event.get("created_at")),
-            visibility="private", direction="outbound" if sender_id == own_id else "inbound",
+            external_id=event_id,
+            thread_key=self._id(event, "direct message", "dm_conversation_id"),
+            author_id=sender_id,
+            body_html=text_html(event.get("text")),
+            posted_at=parse_time(event.get("created_at")),
+            visibility="private",
+            direction="outbound" if sender_id == own_id else "inbound",
         )
 
     @staticmethod

@@ -7,6 +7,7 @@ dates, byte-indexed facets); ``ratelimit-*`` headers with a quota that ends
 in 429; scripted replies for outages. :meth:`BlueskyServer.generate` builds a
 large deterministic network for benchmarks.
 """
+
 import base64
 import hashlib
 import hmac
@@ -22,7 +23,7 @@ from .server import LoopbackServer, Reply
 
 EPOCH = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 SORTABLE_B32 = "234567abcdefghijklmnopqrstuvwxyz"
-ACCESS_SCOPE = "com.atproto.appPass"     # what an app-password session's access token carries
+ACCESS_SCOPE = "com.atproto.appPass"  # what an app-password session's access token carries
 REFRESH_SCOPE = "com.atproto.refresh"
 SERVICE_DID = "did:web:loopback.bsky.example"
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -128,14 +129,22 @@ class BlueskyServer(LoopbackServer):
         "app.bsky.feed.getPostThread": "_get_post_thread",
     }
 
-    def __init__(self, handle="tentworks.example", app_password="tent-work-s2k9-x7qa",
-                 email="hello@tentworks.example", quota=3000, window=300, access_lifetime=7200, port=0):
+    def __init__(
+        self,
+        handle="tentworks.example",
+        app_password="tent-work-s2k9-x7qa",
+        email="hello@tentworks.example",
+        quota=3000,
+        window=300,
+        access_lifetime=7200,
+        port=0,
+    ):
         super().__init__(port)
-        self.accounts = {}          # did -> Account
-        self.posts = {}             # uri -> SamplePost
-        self.children = {}          # parent uri -> [SamplePost]
-        self.notifications = []     # notification views without "author"/"record" rendering
-        self.tokens = {}            # token -> {"did", "scope", "exp"}
+        self.accounts = {}  # did -> Account
+        self.posts = {}  # uri -> SamplePost
+        self.children = {}  # parent uri -> [SamplePost]
+        self.notifications = []  # notification views without "author"/"record" rendering
+        self.tokens = {}  # token -> {"did", "scope", "exp"}
         self.scripted = {}
         self.quota, self.window, self.access_lifetime = quota, window, access_lifetime
         self.app_password, self.email = app_password, email
@@ -143,8 +152,9 @@ class BlueskyServer(LoopbackServer):
         self._lock = threading.RLock()
         self._clock, self._serial = EPOCH, 0
         self._secret = hashlib.sha256(handle.encode()).digest()
-        self.me = self.add_account(handle, display_name="Tentworks", description="Tents for every season.",
-                                   followers=4210)
+        self.me = self.add_account(
+            handle, display_name="Tentworks", description="Tents for every season.", followers=4210
+        )
 
     # -- building the network ---------------------------------------------
 
@@ -154,8 +164,15 @@ class BlueskyServer(LoopbackServer):
         if avatar is None:
             image = _b32("avatar", did, length=52)
             avatar = f"https://cdn.bsky.app/img/avatar/plain/{did}/bafkrei{image}@jpeg"
-        account = Account(did=did, handle=handle.lower(), display_name=display_name, description=description,
-                          followers=followers, follows=followers // 3 + 7, avatar=avatar)
+        account = Account(
+            did=did,
+            handle=handle.lower(),
+            display_name=display_name,
+            description=description,
+            followers=followers,
+            follows=followers // 3 + 7,
+            avatar=avatar,
+        )
         self.accounts[did] = account
         return account
 
@@ -169,10 +186,18 @@ class BlueskyServer(LoopbackServer):
                 at = self._clock
             uri = f"at://{author.did}/app.bsky.feed.post/{tid(at, self._serial)}"
             post = SamplePost(
-                uri=uri, cid=f"bafyrei{_b32('cid', uri, length=52)}", author=author, text=text,
-                created_at=at, indexed_at=at + timedelta(milliseconds=200 + self._serial % 700),
-                parent=reply_to, root=(reply_to.root or reply_to) if reply_to else None,
-                langs=tuple(langs), facets=self._facets(text), likes=likes, reposts=reposts,
+                uri=uri,
+                cid=f"bafyrei{_b32('cid', uri, length=52)}",
+                author=author,
+                text=text,
+                created_at=at,
+                indexed_at=at + timedelta(milliseconds=200 + self._serial % 700),
+                parent=reply_to,
+                root=(reply_to.root or reply_to) if reply_to else None,
+                langs=tuple(langs),
+                facets=self._facets(text),
+                likes=likes,
+                reposts=reposts,
             )
             self.posts[uri] = post
             author.posts += 1
@@ -190,13 +215,21 @@ class BlueskyServer(LoopbackServer):
             post.likes += 1
             if post.author is self.me:
                 uri = f"at://{account.did}/app.bsky.feed.like/{tid(at, self._serial)}"
-                self.notifications.append({
-                    "uri": uri, "cid": f"bafyrei{_b32('cid', uri, length=52)}", "author": account,
-                    "reason": "like", "reasonSubject": post.uri,
-                    "indexed_at": at + timedelta(milliseconds=150),
-                    "record": {"$type": "app.bsky.feed.like", "subject": {"uri": post.uri, "cid": post.cid},
-                               "createdAt": iso(at)},
-                })
+                self.notifications.append(
+                    {
+                        "uri": uri,
+                        "cid": f"bafyrei{_b32('cid', uri, length=52)}",
+                        "author": account,
+                        "reason": "like",
+                        "reasonSubject": post.uri,
+                        "indexed_at": at + timedelta(milliseconds=150),
+                        "record": {
+                            "$type": "app.bsky.feed.like",
+                            "subject": {"uri": post.uri, "cid": post.cid},
+                            "createdAt": iso(at),
+                        },
+                    }
+                )
 
     def delete(self, post):
         """Delete ``post``: lookups skip it, threads show a notFoundPost."""
@@ -212,11 +245,17 @@ class BlueskyServer(LoopbackServer):
             reason = "mention"
         else:
             return
-        self.notifications.append({
-            "uri": post.uri, "cid": post.cid, "author": post.author, "reason": reason,
-            "reasonSubject": post.parent.uri if reason == "reply" else None,
-            "indexed_at": post.indexed_at, "post": post,
-        })
+        self.notifications.append(
+            {
+                "uri": post.uri,
+                "cid": post.cid,
+                "author": post.author,
+                "reason": reason,
+                "reasonSubject": post.parent.uri if reason == "reply" else None,
+                "indexed_at": post.indexed_at,
+                "post": post,
+            }
+        )
 
     def _facets(self, text):
         """Mentions of known handles, links and hashtags, by UTF-8 byte range."""
@@ -226,15 +265,20 @@ class BlueskyServer(LoopbackServer):
             account = handles.get(match.group(1).lower())
             if account:
                 found.append((match, {"$type": "app.bsky.richtext.facet#mention", "did": account.did}))
-        found += [(match, {"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)})
-                  for match in LINK.finditer(text)]
-        found += [(match, {"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)})
-                  for match in TAG.finditer(text)]
-        return [{
-            "$type": "app.bsky.richtext.facet",
-            "index": {"byteStart": len(text[:m.start()].encode()), "byteEnd": len(text[:m.end()].encode())},
-            "features": [feature],
-        } for m, feature in sorted(found, key=lambda pair: pair[0].start())]
+        found += [
+            (match, {"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}) for match in LINK.finditer(text)
+        ]
+        found += [
+            (match, {"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)}) for match in TAG.finditer(text)
+        ]
+        return [
+            {
+                "$type": "app.bsky.richtext.facet",
+                "index": {"byteStart": len(text[: m.start()].encode()), "byteEnd": len(text[: m.end()].encode())},
+                "features": [feature],
+            }
+            for m, feature in sorted(found, key=lambda pair: pair[0].start())
+        ]
 
     @classmethod
     def generate(cls, posts=5000, authors=1000, threads=800, seed=0, **kwargs):
@@ -244,19 +288,28 @@ class BlueskyServer(LoopbackServer):
         third of the replies mention it. Same seed, same network."""
         rng = random.Random(seed)
         server = cls(**kwargs)
-        people = [server.add_account(
-            f"{rng.choice(FIRST_NAMES)}{n}.{'example' if n % 4 == 0 else 'bsky.social'}",
-            display_name=f"{rng.choice(FIRST_NAMES).title()} {rng.choice(LAST_NAMES)}",
-            description=rng.choice(BIOS), followers=int(rng.paretovariate(1.2) * 40))
-            for n in range(authors)]
+        people = [
+            server.add_account(
+                f"{rng.choice(FIRST_NAMES)}{n}.{'example' if n % 4 == 0 else 'bsky.social'}",
+                display_name=f"{rng.choice(FIRST_NAMES).title()} {rng.choice(LAST_NAMES)}",
+                description=rng.choice(BIOS),
+                followers=int(rng.paretovariate(1.2) * 40),
+            )
+            for n in range(authors)
+        ]
         root_at = set(rng.sample(range(1, posts), max(0, min(threads, posts) - 1))) | {0}
         moment, roots, members = EPOCH, [], {}
         for n in range(posts):
             moment += timedelta(seconds=rng.randint(30, 300))
             if n in root_at:
                 author = server.me if rng.random() < 0.15 else rng.choice(people)
-                post = server.add_post(author, rng.choice(ROOT_TEXTS).format(tag=rng.choice(TAGS)), at=moment,
-                                       likes=rng.randint(0, 400), reposts=rng.randint(0, 60))
+                post = server.add_post(
+                    author,
+                    rng.choice(ROOT_TEXTS).format(tag=rng.choice(TAGS)),
+                    at=moment,
+                    likes=rng.randint(0, 400),
+                    reposts=rng.randint(0, 60),
+                )
                 roots.append(post)
                 members[post.uri] = [post]
             else:
@@ -265,8 +318,14 @@ class BlueskyServer(LoopbackServer):
                 text = rng.choice(REPLY_TEXTS)
                 if rng.random() < 0.33 and author is not server.me:
                     text = f"@{server.me.handle} {text}"
-                post = server.add_post(author, text, reply_to=rng.choice(members[root.uri]), at=moment,
-                                       langs=(rng.choice(LANGS),), likes=rng.randint(0, 30))
+                post = server.add_post(
+                    author,
+                    text,
+                    reply_to=rng.choice(members[root.uri]),
+                    at=moment,
+                    langs=(rng.choice(LANGS),),
+                    likes=rng.randint(0, 30),
+                )
                 members[root.uri].append(post)
         server._clock = moment
         return server
@@ -277,8 +336,14 @@ class BlueskyServer(LoopbackServer):
         self._serial += 1
         now = int(time.time())
         header = {"typ": "at+jwt" if scope == ACCESS_SCOPE else "refresh+jwt", "alg": "HS256"}
-        claims = {"scope": scope, "sub": account.did, "aud": SERVICE_DID, "iat": now, "exp": now + lifetime,
-                  "jti": _b32("jti", self._serial, now, length=32)}
+        claims = {
+            "scope": scope,
+            "sub": account.did,
+            "aud": SERVICE_DID,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": _b32("jti", self._serial, now, length=32),
+        }
         signing = f"{_b64url(header)}.{_b64url(claims)}"
         token = f"{signing}.{_b64url(hmac.new(self._secret, signing.encode(), hashlib.sha256).digest())}"
         self.tokens[token] = {"did": account.did, "scope": scope, "exp": claims["exp"]}
@@ -287,8 +352,10 @@ class BlueskyServer(LoopbackServer):
     def issue_session(self):
         """Tokens as a previous pull would have stored them."""
         with self._lock:
-            return {"access_jwt": self._issue(self.me, ACCESS_SCOPE, self.access_lifetime),
-                    "refresh_jwt": self._issue(self.me, REFRESH_SCOPE, 90 * 86400)}
+            return {
+                "access_jwt": self._issue(self.me, ACCESS_SCOPE, self.access_lifetime),
+                "refresh_jwt": self._issue(self.me, REFRESH_SCOPE, 90 * 86400),
+            }
 
     def expire_tokens(self, access=True, refresh=False):
         """Make the tokens issued so far expired, as time would."""
@@ -301,7 +368,7 @@ class BlueskyServer(LoopbackServer):
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer "):
             raise XrpcError(401, "AuthMissing", "Authentication Required")
-        info = self.tokens.get(header[len("Bearer "):])
+        info = self.tokens.get(header[len("Bearer ") :])
         if info is None:
             raise XrpcError(400, "InvalidToken", "Token could not be verified")
         if info["scope"] != scope:
@@ -346,9 +413,12 @@ class BlueskyServer(LoopbackServer):
         if now - self._window_start >= self.window:
             self._used, self._window_start = 0, now
         self._used += 1
-        return {"ratelimit-limit": str(self.quota), "ratelimit-remaining": str(self.quota - self._used),
-                "ratelimit-reset": str(int(self._window_start + self.window)),
-                "ratelimit-policy": f"{self.quota};w={self.window}"}
+        return {
+            "ratelimit-limit": str(self.quota),
+            "ratelimit-remaining": str(self.quota - self._used),
+            "ratelimit-reset": str(int(self._window_start + self.window)),
+            "ratelimit-policy": f"{self.quota};w={self.window}",
+        }
 
     @staticmethod
     def _limit(request, default, maximum=MAX_PAGE):
@@ -369,12 +439,18 @@ class BlueskyServer(LoopbackServer):
 
     def _session_view(self, account):
         return {
-            "did": account.did, "handle": account.handle, "email": self.email, "emailConfirmed": True,
-            "emailAuthFactor": False, "active": True,
-            "didDoc": {"@context": ["https://www.w3.org/ns/did/v1"], "id": account.did,
-                       "alsoKnownAs": [f"at://{account.handle}"],
-                       "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
-                                    "serviceEndpoint": self.url}]},
+            "did": account.did,
+            "handle": account.handle,
+            "email": self.email,
+            "emailConfirmed": True,
+            "emailAuthFactor": False,
+            "active": True,
+            "didDoc": {
+                "@context": ["https://www.w3.org/ns/did/v1"],
+                "id": account.did,
+                "alsoKnownAs": [f"at://{account.handle}"],
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.url}],
+            },
         }
 
     def _create_session(self, request):
@@ -387,19 +463,22 @@ class BlueskyServer(LoopbackServer):
                 raise XrpcError(400, "InvalidRequest", f'Input must have the property "{name}"')
         identifier = body["identifier"].lower().removeprefix("@")
         if identifier not in (self.me.handle, self.me.did, self.email) or not hmac.compare_digest(
-                body["password"], self.app_password):
+            body["password"], self.app_password
+        ):
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
         return self._new_session(self.me)
 
     def _refresh_session(self, request):
         account = self._authenticate(request, REFRESH_SCOPE)
-        del self.tokens[request.headers["authorization"][len("Bearer "):]]  # refresh tokens are single use
+        del self.tokens[request.headers["authorization"][len("Bearer ") :]]  # refresh tokens are single use
         return self._new_session(account)
 
     def _new_session(self, account):
-        return {**self._session_view(account),
-                "accessJwt": self._issue(account, ACCESS_SCOPE, self.access_lifetime),
-                "refreshJwt": self._issue(account, REFRESH_SCOPE, 90 * 86400)}
+        return {
+            **self._session_view(account),
+            "accessJwt": self._issue(account, ACCESS_SCOPE, self.access_lifetime),
+            "refreshJwt": self._issue(account, REFRESH_SCOPE, 90 * 86400),
+        }
 
     def _get_session(self, request):
         return self._session_view(self._authenticate(request))
@@ -408,8 +487,9 @@ class BlueskyServer(LoopbackServer):
         self._authenticate(request)
         limit = self._limit(request, 50)
         reasons = set(request.query.get("reasons", []))
-        items = sorted((n for n in self.notifications if not reasons or n["reason"] in reasons),
-                       key=_keyset, reverse=True)
+        items = sorted(
+            (n for n in self.notifications if not reasons or n["reason"] in reasons), key=_keyset, reverse=True
+        )
         cursor = request.param("cursor")
         if cursor:
             millis, _sep, cid = cursor.partition("::")
@@ -417,8 +497,7 @@ class BlueskyServer(LoopbackServer):
                 raise XrpcError(400, "InvalidRequest", "Malformed cursor")
             items = [n for n in items if _keyset(n) < (int(millis), cid)]
         page = items[:limit]
-        payload = {"notifications": [self.notification_view(n) for n in page], "priority": False,
-                   "seenAt": iso(EPOCH)}
+        payload = {"notifications": [self.notification_view(n) for n in page], "priority": False, "seenAt": iso(EPOCH)}
         if page:
             millis, cid = _keyset(page[-1])
             payload["cursor"] = f"{millis}::{cid}"
@@ -432,8 +511,7 @@ class BlueskyServer(LoopbackServer):
     def _get_profiles(self, request):
         self._authenticate(request)
         by_handle = {account.handle: account for account in self.accounts.values()}
-        found = (self.accounts.get(actor) or by_handle.get(actor.lower())
-                 for actor in self._list(request, "actors"))
+        found = (self.accounts.get(actor) or by_handle.get(actor.lower()) for actor in self._list(request, "actors"))
         return {"profiles": [self.profile_detailed(account) for account in found if account]}
 
     def _search_posts(self, request):
@@ -443,15 +521,18 @@ class BlueskyServer(LoopbackServer):
             raise XrpcError(400, "InvalidRequest", 'Params must have the property "q"')
         limit, offset = self._limit(request, 25), int(request.param("cursor") or 0)
         since, until = request.param("since"), request.param("until")
-        hits = [post for post in self.posts.values()
-                if all(term in post.text.lower() for term in query.split())
-                and (not since or iso(post.indexed_at) >= since.replace("+00:00", "Z"))
-                and (not until or iso(post.indexed_at) < until.replace("+00:00", "Z"))]
+        hits = [
+            post
+            for post in self.posts.values()
+            if all(term in post.text.lower() for term in query.split())
+            and (not since or iso(post.indexed_at) >= since.replace("+00:00", "Z"))
+            and (not until or iso(post.indexed_at) < until.replace("+00:00", "Z"))
+        ]
         if request.param("sort", "latest") == "top":
             hits.sort(key=lambda post: (post.likes, post.indexed_at), reverse=True)
         else:
             hits.sort(key=lambda post: post.indexed_at, reverse=True)
-        page = hits[offset:offset + limit]
+        page = hits[offset : offset + limit]
         payload = {"posts": [self.post_view(post) for post in page], "hitsTotal": len(hits)}
         if offset + limit < len(hits):
             payload["cursor"] = str(offset + limit)
@@ -470,12 +551,14 @@ class BlueskyServer(LoopbackServer):
         node = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(post)}
         if post.parent is not None and height > 0:
             parent = self.posts.get(post.parent.uri)
-            node["parent"] = self._thread_node(parent, 0, height - 1, replies=False) if parent else {
-                "$type": "app.bsky.feed.defs#notFoundPost", "uri": post.parent.uri, "notFound": True}
+            node["parent"] = (
+                self._thread_node(parent, 0, height - 1, replies=False)
+                if parent
+                else {"$type": "app.bsky.feed.defs#notFoundPost", "uri": post.parent.uri, "notFound": True}
+            )
         if replies:
             children = self.children.get(post.uri, ()) if depth > 0 else ()
-            node["replies"] = [self._thread_node(child, depth - 1, 0) for child in children
-                               if child.uri in self.posts]
+            node["replies"] = [self._thread_node(child, depth - 1, 0) for child in children if child.uri in self.posts]
         return node
 
     # -- lexicon views ----------------------------------------------------
@@ -483,10 +566,16 @@ class BlueskyServer(LoopbackServer):
     @staticmethod
     def profile_basic(account):
         """``app.bsky.actor.defs#profileViewBasic``: what posts embed."""
-        view = {"did": account.did, "handle": account.handle, "displayName": account.display_name,
-                "avatar": account.avatar, "associated": {"chat": {"allowIncoming": "following"}},
-                "viewer": {"muted": False, "blockedBy": False}, "labels": [],
-                "createdAt": iso(account.created_at)}
+        view = {
+            "did": account.did,
+            "handle": account.handle,
+            "displayName": account.display_name,
+            "avatar": account.avatar,
+            "associated": {"chat": {"allowIncoming": "following"}},
+            "viewer": {"muted": False, "blockedBy": False},
+            "labels": [],
+            "createdAt": iso(account.created_at),
+        }
         return {key: value for key, value in view.items() if value != ""}
 
     def profile_view(self, account):
@@ -498,50 +587,98 @@ class BlueskyServer(LoopbackServer):
 
     def profile_detailed(self, account):
         """``#profileViewDetailed``: what getProfiles returns, with counts."""
-        return {**self.profile_view(account), "followersCount": account.followers,
-                "followsCount": account.follows, "postsCount": account.posts}
+        return {
+            **self.profile_view(account),
+            "followersCount": account.followers,
+            "followsCount": account.follows,
+            "postsCount": account.posts,
+        }
 
     @staticmethod
     def record(post):
         """The ``app.bsky.feed.post`` record as stored in the repository."""
-        record = {"$type": "app.bsky.feed.post", "text": post.text, "createdAt": iso(post.created_at),
-                  "langs": list(post.langs)}
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": post.text,
+            "createdAt": iso(post.created_at),
+            "langs": list(post.langs),
+        }
         if post.facets:
             record["facets"] = post.facets
         if post.parent is not None:
-            record["reply"] = {"root": {"uri": post.root.uri, "cid": post.root.cid},
-                               "parent": {"uri": post.parent.uri, "cid": post.parent.cid}}
+            record["reply"] = {
+                "root": {"uri": post.root.uri, "cid": post.root.cid},
+                "parent": {"uri": post.parent.uri, "cid": post.parent.cid},
+            }
         return record
 
     def post_view(self, post):
         """``app.bsky.feed.defs#postView``."""
         return {
-            "uri": post.uri, "cid": post.cid, "author": self.profile_basic(post.author),
-            "record": self.record(post), "replyCount": post.replies, "repostCount": post.reposts,
-            "likeCount": post.likes, "quoteCount": 0,
-            "indexedAt": iso(post.indexed_at), "viewer": {"threadMuted": False, "embeddingDisabled": False},
+            "uri": post.uri,
+            "cid": post.cid,
+            "author": self.profile_basic(post.author),
+            "record": self.record(post),
+            "replyCount": post.replies,
+            "repostCount": post.reposts,
+            "likeCount": post.likes,
+            "quoteCount": 0,
+            "indexedAt": iso(post.indexed_at),
+            "viewer": {"threadMuted": False, "embeddingDisabled": False},
             "labels": [],
         }
 
     def notification_view(self, notification):
         """``app.bsky.notification.listNotifications#notification``."""
         view = {
-            "uri": notification["uri"], "cid": notification["cid"],
-            "author": self.profile_view(notification["author"]), "reason": notification["reason"],
+            "uri": notification["uri"],
+            "cid": notification["cid"],
+            "author": self.profile_view(notification["author"]),
+            "reason": notification["reason"],
             "record": self.record(notification["post"]) if "post" in notification else notification["record"],
-            "isRead": False, "indexedAt": iso(notification["indexed_at"]), "labels": [],
+            "isRead": False,
+            "indexedAt": iso(notification["indexed_at"]),
+            "labels": [],
         }
         if notification.get("reasonSubject"):
             view["reasonSubject"] = notification["reasonSubject"]
         return view
 
 
-FIRST_NAMES = ("ana", "ben", "chloe", "dario", "emma", "farid", "greta", "hugo", "ines", "jonas", "kim",
-               "lena", "marco", "nora", "omar", "paula", "quentin", "rosa", "sami", "tara", "ugo", "vera")
+FIRST_NAMES = (
+    "ana",
+    "ben",
+    "chloe",
+    "dario",
+    "emma",
+    "farid",
+    "greta",
+    "hugo",
+    "ines",
+    "jonas",
+    "kim",
+    "lena",
+    "marco",
+    "nora",
+    "omar",
+    "paula",
+    "quentin",
+    "rosa",
+    "sami",
+    "tara",
+    "ugo",
+    "vera",
+)
 LAST_NAMES = ("Alpine", "Brook", "Cedar", "Dune", "Fjord", "Glen", "Heath", "Isle", "Juniper", "Knoll")
 LANGS = ("en", "en", "en", "fr", "de")
-BIOS = ("Weekend hiker.", "Ultralight nerd, gear reviews.", "Scout leader. Opinions my own.",
-        "Photographer of mountains and rain.", "Runs a small outdoor shop in Annecy.", "")
+BIOS = (
+    "Weekend hiker.",
+    "Ultralight nerd, gear reviews.",
+    "Scout leader. Opinions my own.",
+    "Photographer of mountains and rain.",
+    "Runs a small outdoor shop in Annecy.",
+    "",
+)
 TAGS = ("camping", "hiking", "ultralight", "bikepacking", "outdoors")
 ROOT_TEXTS = (
     "Three nights in the rain and the tent stayed dry. #{tag}",

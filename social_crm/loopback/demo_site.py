@@ -4,7 +4,9 @@ sources pull real RSS and Atom over HTTP without any credentials.
 
 Run: ``python -m loopback.demo_site --port 8070`` from ``social_crm/``.
 """
+
 import argparse
+import logging
 import time
 from datetime import datetime, timezone
 
@@ -17,41 +19,91 @@ def _at(day, hour, minute=0):
 
 def demo_site(port):
     site = FeedSite(port=port)
-    site.blogs["tentworks"] = {"format": "rss2", "title": "Tentworks Journal", "entries": [
-        SampleEntry(
-            id="ridgeline-2-review", title="Ridgeline 2 after a winter on the Cairngorms",
-            author="Maya Brooks", email="maya@tentworks.example", published=_at(18, 9),
-            body="<p>Our ranger team slept 40 nights in the <b>Ridgeline 2</b>. Here is what held up.</p>",
-            comments=[
-                SampleComment("ridgeline-2-review-c1", "Tom Keller", "<p>Mine arrived without the tent stakes. "
-                              "Who do I talk to?</p>", _at(18, 11, 5), email="tom.keller@example.com"),
-                SampleComment("ridgeline-2-review-c2", "Maya Brooks", "<p>Sorry Tom! Replacements are on their way, "
-                              "we sent you the tracking number by email.</p>", _at(18, 11, 40), email="maya@tentworks.example"),
-                SampleComment("ridgeline-2-review-c3", "Ana Ruiz", "<p>Tip while you wait: the spare pole of the Ridgeline "
-                              "works as an emergency stake in soft ground.</p>", _at(18, 13, 2)),
-            ]),
-        SampleEntry(
-            id="repair-kit", title="What goes in our new repair kit",
-            author="Maya Brooks", email="maya@tentworks.example", published=_at(20, 8),
-            body="<p>Seam sealer, a pole splint and four spare stakes: the kit every Ridgeline now ships with.</p>"),
-    ]}
-    site.blogs["trailforum"] = {"format": "atom", "title": "Trail Forum: Gear talk", "entries": [
-        SampleEntry(
-            id="thread-8812", title="Ridgeline 2 vs. Summit Lite for a family of three?",
-            author="Lena Fischer", published=_at(19, 17),
-            body="<p>We camp mostly in spring. Is the Ridgeline roomy enough for two adults and a kid?</p>",
-            comments=[
-                SampleComment("thread-8812-r1", "Ana Ruiz", "<p>We fit two adults and a 7-year-old, snug but fine.</p>",
-                              _at(19, 18, 30)),
-                SampleComment("thread-8812-r2", "Joe Park", "<p>Go bigger. The Ridgeline leaked at the seams for me "
-                              "and support never answered.</p>", _at(19, 20, 12)),
-            ]),
-    ]}
-    site.blogs["gearclub"] = {"format": "rss1", "title": "Camping Club discussion group", "entries": [
-        SampleEntry(id="club-2041", title="Using tent poles as trekking pole spares",
-                    author="Ana Ruiz", published=_at(21, 7, 45),
-                    body="<p>Has anyone tried the Ridgeline spare pole as a trekking pole tip? Works great.</p>"),
-    ]}
+    site.blogs["tentworks"] = {
+        "format": "rss2",
+        "title": "Tentworks Journal",
+        "entries": [
+            SampleEntry(
+                id="ridgeline-2-review",
+                title="Ridgeline 2 after a winter on the Cairngorms",
+                author="Maya Brooks",
+                email="maya@tentworks.example",
+                published=_at(18, 9),
+                body="<p>Our ranger team slept 40 nights in the <b>Ridgeline 2</b>. Here is what held up.</p>",
+                comments=[
+                    SampleComment(
+                        "ridgeline-2-review-c1",
+                        "Tom Keller",
+                        "<p>Mine arrived without the tent stakes. Who do I talk to?</p>",
+                        _at(18, 11, 5),
+                        email="tom.keller@example.com",
+                    ),
+                    SampleComment(
+                        "ridgeline-2-review-c2",
+                        "Maya Brooks",
+                        "<p>Sorry Tom! Replacements are on their way, we sent you the tracking number by email.</p>",
+                        _at(18, 11, 40),
+                        email="maya@tentworks.example",
+                    ),
+                    SampleComment(
+                        "ridgeline-2-review-c3",
+                        "Ana Ruiz",
+                        "<p>Tip while you wait: the spare pole of the Ridgeline "
+                        "works as an emergency stake in soft ground.</p>",
+                        _at(18, 13, 2),
+                    ),
+                ],
+            ),
+            SampleEntry(
+                id="repair-kit",
+                title="What goes in our new repair kit",
+                author="Maya Brooks",
+                email="maya@tentworks.example",
+                published=_at(20, 8),
+                body="<p>Seam sealer, a pole splint and four spare stakes: the kit every Ridgeline now ships with.</p>",
+            ),
+        ],
+    }
+    site.blogs["trailforum"] = {
+        "format": "atom",
+        "title": "Trail Forum: Gear talk",
+        "entries": [
+            SampleEntry(
+                id="thread-8812",
+                title="Ridgeline 2 vs. Summit Lite for a family of three?",
+                author="Lena Fischer",
+                published=_at(19, 17),
+                body="<p>We camp mostly in spring. Is the Ridgeline roomy enough for two adults and a kid?</p>",
+                comments=[
+                    SampleComment(
+                        "thread-8812-r1",
+                        "Ana Ruiz",
+                        "<p>We fit two adults and a 7-year-old, snug but fine.</p>",
+                        _at(19, 18, 30),
+                    ),
+                    SampleComment(
+                        "thread-8812-r2",
+                        "Joe Park",
+                        "<p>Go bigger. The Ridgeline leaked at the seams for me and support never answered.</p>",
+                        _at(19, 20, 12),
+                    ),
+                ],
+            ),
+        ],
+    }
+    site.blogs["gearclub"] = {
+        "format": "rss1",
+        "title": "Camping Club discussion group",
+        "entries": [
+            SampleEntry(
+                id="club-2041",
+                title="Using tent poles as trekking pole spares",
+                author="Ana Ruiz",
+                published=_at(21, 7, 45),
+                body="<p>Has anyone tried the Ridgeline spare pole as a trekking pole tip? Works great.</p>",
+            ),
+        ],
+    }
     return site
 
 
@@ -60,7 +112,8 @@ def main():
     parser.add_argument("--port", type=int, default=8070)
     args = parser.parse_args()
     site = demo_site(args.port).start()
-    print(f"sample feeds at {site.url}/tentworks/feed, /trailforum/feed, /gearclub/feed", flush=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger(__name__).info("sample feeds at %s/tentworks/feed, /trailforum/feed, /gearclub/feed", site.url)
     try:
         while True:
             time.sleep(3600)

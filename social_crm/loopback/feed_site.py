@@ -1,6 +1,7 @@
 """A blog and forum host serving RSS 2.0, RSS 1.0 and Atom feeds with
 comments feeds, conditional GET (ETag and Last-Modified), and scripted
 failures for tests."""
+
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -40,13 +41,25 @@ def sample_entries(count, comments_per_entry=0, start=None, prefix="post"):
     entries = []
     for n in range(count):
         published = start + timedelta(hours=n)
-        entries.append(SampleEntry(
-            id=f"{prefix}-{n}", title=f"Field notes #{n}", author=f"Writer {n % (count // 3 + 1)}",
-            email=f"writer{n % (count // 3 + 1)}@blogs.example", published=published,
-            body=f"<p>Trip report {n}: the <b>tent</b> held up in the wind.</p>",
-            comments=[SampleComment(id=f"{prefix}-{n}-c{k}", author=f"Reader {k}", published=published + timedelta(minutes=k + 1),
-                                    body=f"<p>Reply {k} to report {n}.</p>") for k in range(comments_per_entry)],
-        ))
+        entries.append(
+            SampleEntry(
+                id=f"{prefix}-{n}",
+                title=f"Field notes #{n}",
+                author=f"Writer {n % (count // 3 + 1)}",
+                email=f"writer{n % (count // 3 + 1)}@blogs.example",
+                published=published,
+                body=f"<p>Trip report {n}: the <b>tent</b> held up in the wind.</p>",
+                comments=[
+                    SampleComment(
+                        id=f"{prefix}-{n}-c{k}",
+                        author=f"Reader {k}",
+                        published=published + timedelta(minutes=k + 1),
+                        body=f"<p>Reply {k} to report {n}.</p>",
+                    )
+                    for k in range(comments_per_entry)
+                ],
+            )
+        )
     return list(reversed(entries))
 
 
@@ -83,9 +96,10 @@ class FeedSite(LoopbackServer):
         else:
             return Reply(404, "not found")
         validators = {
-            "ETag": '"%s"' % hashlib.sha1(body.encode()).hexdigest()[:16],
+            "ETag": f'"{hashlib.sha1(body.encode()).hexdigest()[:16]}"',
             "Last-Modified": format_datetime(
-                max(item.published for item in items).astimezone(timezone.utc), usegmt=True),
+                max(item.published for item in items).astimezone(timezone.utc), usegmt=True
+            ),
         }
         if self._not_modified(request.headers, validators):
             return Reply(304, headers=validators)
@@ -116,50 +130,70 @@ class FeedSite(LoopbackServer):
         for item in items:
             author = f"{item.email} ({item.author})" if item.email else item.author
             tag = "author" if item.email else "dc:creator"
-            comments = "" if comments_of or not getattr(item, "comments", None) else (
-                f"<wfw:commentRss>{self.url}/{name}/comments/{item.id}</wfw:commentRss>")
+            comments = (
+                ""
+                if comments_of or not getattr(item, "comments", None)
+                else (f"<wfw:commentRss>{self.url}/{name}/comments/{item.id}</wfw:commentRss>")
+            )
+            title = getattr(item, "title", "Re: " + (comments_of.title if comments_of else ""))
             rows.append(
-                f"<item><title>{escape(getattr(item, 'title', 'Re: ' + (comments_of.title if comments_of else '')))}</title>"
-                f"<link>{self._link(name, item)}</link><guid isPermaLink=\"false\">{self.url}/{name}/{item.id}</guid>"
+                f"<item><title>{escape(title)}</title>"
+                f'<link>{self._link(name, item)}</link><guid isPermaLink="false">{self.url}/{name}/{item.id}</guid>'
                 f"<{tag}>{escape(author)}</{tag}><pubDate>{format_datetime(item.published)}</pubDate>"
-                f"<description>{escape(item.body)}</description>{comments}</item>")
-        return ('<?xml version="1.0" encoding="UTF-8"?>'
-                '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-                'xmlns:wfw="http://wellformedweb.org/CommentAPI/"><channel>'
-                f"<title>{escape(blog['title'])}</title><link>{self.url}/{name}/</link>"
-                f"<description>{escape(blog['title'])}</description>{''.join(rows)}</channel></rss>")
+                f"<description>{escape(item.body)}</description>{comments}</item>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:wfw="http://wellformedweb.org/CommentAPI/"><channel>'
+            f"<title>{escape(blog['title'])}</title><link>{self.url}/{name}/</link>"
+            f"<description>{escape(blog['title'])}</description>{''.join(rows)}</channel></rss>"
+        )
 
     def _render_rss1(self, name, blog, items, comments_of):
         rows = "".join(
             f'<item rdf:about="{self._link(name, item)}"><title>{escape(getattr(item, "title", "Comment"))}</title>'
             f"<link>{self._link(name, item)}</link><dc:creator>{escape(item.author)}</dc:creator>"
             f"<dc:date>{item.published.isoformat()}</dc:date><description>{escape(item.body)}</description>"
-            + ("" if comments_of or not getattr(item, "comments", None) else
-               f"<wfw:commentRss>{self.url}/{name}/comments/{item.id}</wfw:commentRss>")
+            + (
+                ""
+                if comments_of or not getattr(item, "comments", None)
+                else f"<wfw:commentRss>{self.url}/{name}/comments/{item.id}</wfw:commentRss>"
+            )
             + "</item>"
-            for item in items)
-        return ('<?xml version="1.0" encoding="UTF-8"?>'
-                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-                'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-                'xmlns:wfw="http://wellformedweb.org/CommentAPI/">'
-                f'<channel rdf:about="{self.url}/{name}/"><title>{escape(blog["title"])}</title>'
-                f"<link>{self.url}/{name}/</link></channel>{rows}</rdf:RDF>")
+            for item in items
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:wfw="http://wellformedweb.org/CommentAPI/">'
+            f'<channel rdf:about="{self.url}/{name}/"><title>{escape(blog["title"])}</title>'
+            f"<link>{self.url}/{name}/</link></channel>{rows}</rdf:RDF>"
+        )
 
     def _render_atom(self, name, blog, items, comments_of):
         rows = []
         for item in items:
-            replies = "" if comments_of or not getattr(item, "comments", None) else (
-                f'<link rel="replies" type="application/atom+xml" href="{self.url}/{name}/comments/{item.id}"/>')
-            in_reply_to = (f'<thr:in-reply-to ref="tag:{name},2026:{item.in_reply_to or comments_of.id}"/>'
-                           if comments_of else "")
+            replies = (
+                ""
+                if comments_of or not getattr(item, "comments", None)
+                else (f'<link rel="replies" type="application/atom+xml" href="{self.url}/{name}/comments/{item.id}"/>')
+            )
+            in_reply_to = (
+                f'<thr:in-reply-to ref="tag:{name},2026:{item.in_reply_to or comments_of.id}"/>' if comments_of else ""
+            )
             email = f"<email>{escape(item.email)}</email>" if item.email else ""
             rows.append(
                 f"<entry><id>tag:{name},2026:{item.id}</id><title>{escape(getattr(item, 'title', 'Comment'))}</title>"
                 f'<link rel="alternate" href="{self._link(name, item)}"/>{replies}{in_reply_to}'
                 f"<author><name>{escape(item.author)}</name>{email}</author>"
                 f"<published>{item.published.isoformat()}</published><updated>{item.published.isoformat()}</updated>"
-                f'<content type="html">{escape(item.body)}</content></entry>')
-        return ('<?xml version="1.0" encoding="utf-8"?>'
-                '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0">'
-                f"<title>{escape(blog['title'])}</title><id>tag:{name},2026:feed</id>"
-                f"<updated>2026-11-20T09:00:00Z</updated>{''.join(rows)}</feed>")
+                f'<content type="html">{escape(item.body)}</content></entry>'
+            )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:thr="http://purl.org/syndication/thread/1.0">'
+            f"<title>{escape(blog['title'])}</title><id>tag:{name},2026:feed</id>"
+            f"<updated>2026-11-20T09:00:00Z</updated>{''.join(rows)}</feed>"
+        )

@@ -8,6 +8,7 @@ a Bearer token and an optional rate-limit quota, with scripted failures.
 builds a large deterministic instance for the benchmark; tests build small
 ones with :meth:`add_account`, :meth:`post` and :meth:`direct`.
 """
+
 import json
 import random
 from dataclasses import dataclass, field
@@ -101,8 +102,11 @@ class _Quota:
         return True
 
     def headers(self):
-        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
-                "X-RateLimit-Reset": iso(self.reset_at)}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": iso(self.reset_at),
+        }
 
 
 class MastodonApi(LoopbackServer):
@@ -121,23 +125,46 @@ class MastodonApi(LoopbackServer):
         self.accounts, self.statuses, self.notifications, self.conversations = [], [], [], {}
         self.scripted, self.broken = {}, {}
         self._clock = START
-        self.owner = self.add_account("tentworks", "Tentworks Outdoor Gear", followers=5400,
-                                      website="https://tentworks.example", website_verified=True)
+        self.owner = self.add_account(
+            "tentworks",
+            "Tentworks Outdoor Gear",
+            followers=5400,
+            website="https://tentworks.example",
+            website_verified=True,
+        )
 
     # ------------------------------------------------------------------
     # Building the instance
     # ------------------------------------------------------------------
 
-    def add_account(self, username, display_name="", domain="", note="", followers=0,
-                    website="", website_verified=False):
-        account = Account(str(10_000 + len(self.accounts)), username, display_name or username.title(),
-                          domain, note or f"<p>{escape(display_name or username)} likes the outdoors.</p>",
-                          followers, website, website_verified)
+    def add_account(
+        self, username, display_name="", domain="", note="", followers=0, website="", website_verified=False
+    ):
+        account = Account(
+            str(10_000 + len(self.accounts)),
+            username,
+            display_name or username.title(),
+            domain,
+            note or f"<p>{escape(display_name or username)} likes the outdoors.</p>",
+            followers,
+            website,
+            website_verified,
+        )
         self.accounts.append(account)
         return account
 
-    def post(self, account, text, *, tag="", mention=False, reply_to=None, visibility="public",
-             language="en", spoiler_text=""):
+    def post(
+        self,
+        account,
+        text,
+        *,
+        tag="",
+        mention=False,
+        reply_to=None,
+        visibility="public",
+        language="en",
+        spoiler_text="",
+    ):
         """Publish a status; ``mention`` mentions the owner, which notifies it."""
         self._clock += timedelta(minutes=1)
         mentions = (self.owner,) if mention else ()
@@ -145,10 +172,17 @@ class MastodonApi(LoopbackServer):
             mentions += (reply_to.account,)
         status = Status(
             id=str((int(self._clock.timestamp() * 1000) << 16) + len(self.statuses) % 65536),
-            account=account, created_at=self._clock, text=text, visibility=visibility,
-            in_reply_to=reply_to, language=language, tags=(tag,) if tag else (),
-            mentions=mentions, spoiler_text=spoiler_text,
-            favourites=len(self.statuses) * 7 % 23, reblogs=len(self.statuses) % 4,
+            account=account,
+            created_at=self._clock,
+            text=text,
+            visibility=visibility,
+            in_reply_to=reply_to,
+            language=language,
+            tags=(tag,) if tag else (),
+            mentions=mentions,
+            spoiler_text=spoiler_text,
+            favourites=len(self.statuses) * 7 % 23,
+            reblogs=len(self.statuses) % 4,
         )
         self.statuses.append(status)
         if reply_to is not None:
@@ -167,8 +201,12 @@ class MastodonApi(LoopbackServer):
         root = status
         while root.in_reply_to is not None:
             root = root.in_reply_to
-        conversation = self.conversations.setdefault(root.id, Conversation(
-            str(400_000 + len(self.conversations)), [a for a in (account, recipient) if a is not self.owner], status))
+        conversation = self.conversations.setdefault(
+            root.id,
+            Conversation(
+                str(400_000 + len(self.conversations)), [a for a in (account, recipient) if a is not self.owner], status
+            ),
+        )
         conversation.last_status = status
         return status
 
@@ -179,8 +217,17 @@ class MastodonApi(LoopbackServer):
         self.broken[status.id] = keys
 
     @classmethod
-    def generate(cls, posts=5000, authors=1000, threads=800, seed=1, tag="tentworks",
-                 context_only=0.005, mention_share=0.4, **options):
+    def generate(
+        cls,
+        posts=5000,
+        authors=1000,
+        threads=800,
+        seed=1,
+        tag="tentworks",
+        context_only=0.005,
+        mention_share=0.4,
+        **options,
+    ):
         """A deterministic instance: ``posts`` statuses by ``authors``
         accounts (plus the owner's replies) in ``threads`` reply threads.
         Statuses carry ``#tag`` (the hashtag timeline) and a share mention
@@ -192,9 +239,17 @@ class MastodonApi(LoopbackServer):
         for n in range(authors):
             domain = "" if n % 5 == 0 else REMOTE_DOMAINS[n % len(REMOTE_DOMAINS)]
             website = f"https://site{n}.example" if n % 3 == 0 else ""
-            people.append(api.add_account(
-                f"camper{n}", f"Camper {n}", domain=domain, followers=rng.randint(0, 20_000),
-                note=f"<p>Hiker #{n}.<br>Tents &amp; trails.</p>", website=website, website_verified=n % 6 == 0))
+            people.append(
+                api.add_account(
+                    f"camper{n}",
+                    f"Camper {n}",
+                    domain=domain,
+                    followers=rng.randint(0, 20_000),
+                    note=f"<p>Hiker #{n}.<br>Tents &amp; trails.</p>",
+                    website=website,
+                    website_verified=n % 6 == 0,
+                )
+            )
         roots = {0, *rng.sample(range(1, posts), min(threads, posts) - 1)}
         members = []  # statuses of each thread, by thread index
         for n in range(posts):
@@ -209,10 +264,16 @@ class MastodonApi(LoopbackServer):
             if reply_to is not None and rng.random() < 0.05:
                 author = api.owner
             hidden = author is not api.owner and rng.random() < context_only
-            thread.append(api.post(
-                author, f"Field note {n}: the new tent held up in the wind.",
-                tag="" if hidden else tag, mention=not hidden and rng.random() < mention_share,
-                reply_to=reply_to, language=rng.choice(LANGUAGES)))
+            thread.append(
+                api.post(
+                    author,
+                    f"Field note {n}: the new tent held up in the wind.",
+                    tag="" if hidden else tag,
+                    mention=not hidden and rng.random() < mention_share,
+                    reply_to=reply_to,
+                    language=rng.choice(LANGUAGES),
+                )
+            )
         return api
 
     # ------------------------------------------------------------------
@@ -228,52 +289,92 @@ class MastodonApi(LoopbackServer):
         fields = [{"name": "Pronouns", "value": "they/them", "verified_at": None}]
         if account.website:
             host = account.website.split("://", 1)[1]
-            fields.append({
-                "name": "Website",
-                "value": (f'<a href="{escape(account.website)}" target="_blank" rel="nofollow noopener noreferrer me" '
-                          f'translate="no"><span class="invisible">https://</span><span class="">{escape(host)}</span>'
-                          '<span class="invisible"></span></a>'),
-                "verified_at": iso(START - timedelta(days=30)) if account.website_verified else None,
-            })
+            fields.append(
+                {
+                    "name": "Website",
+                    "value": (
+                        f'<a href="{escape(account.website)}" target="_blank" rel="nofollow noopener noreferrer me" '
+                        f'translate="no"><span class="invisible">https://</span><span class="">{escape(host)}</span>'
+                        '<span class="invisible"></span></a>'
+                    ),
+                    "verified_at": iso(START - timedelta(days=30)) if account.website_verified else None,
+                }
+            )
         return {
-            "id": account.id, "username": account.username,
+            "id": account.id,
+            "username": account.username,
             "acct": f"{account.username}@{account.domain}" if account.domain else account.username,
-            "display_name": account.display_name, "locked": False, "bot": False, "discoverable": True,
-            "group": False, "created_at": iso(START.replace(hour=0) - timedelta(days=400)),
-            "note": account.note, "url": url, "uri": uri,
+            "display_name": account.display_name,
+            "locked": False,
+            "bot": False,
+            "discoverable": True,
+            "group": False,
+            "created_at": iso(START.replace(hour=0) - timedelta(days=400)),
+            "note": account.note,
+            "url": url,
+            "uri": uri,
             "avatar": f"{self.url}/system/accounts/avatars/{account.id}/original/avatar.png",
             "avatar_static": f"{self.url}/system/accounts/avatars/{account.id}/original/avatar.png",
             "header": f"{self.url}/headers/original/missing.png",
             "header_static": f"{self.url}/headers/original/missing.png",
-            "followers_count": account.followers, "following_count": 120, "statuses_count": 42,
-            "last_status_at": "2026-11-01", "emojis": [], "fields": fields,
+            "followers_count": account.followers,
+            "following_count": 120,
+            "statuses_count": 42,
+            "last_status_at": "2026-11-01",
+            "emojis": [],
+            "fields": fields,
         }
 
     def status_json(self, status):
         url, uri = self._account_urls(status.account)
         mentions = "".join(
             f'<span class="h-card" translate="no"><a href="{self._account_urls(a)[0]}" class="u-url mention">'
-            f"@<span>{a.username}</span></a></span> " for a in status.mentions)
-        tags = "".join(f' <a href="{self.url}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>'
-                       for t in status.tags)
+            f"@<span>{a.username}</span></a></span> "
+            for a in status.mentions
+        )
+        tags = "".join(
+            f' <a href="{self.url}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>'
+            for t in status.tags
+        )
         parent = status.in_reply_to
         data = {
-            "id": status.id, "created_at": iso(status.created_at),
+            "id": status.id,
+            "created_at": iso(status.created_at),
             "in_reply_to_id": parent.id if parent else None,
             "in_reply_to_account_id": parent.account.id if parent else None,
-            "sensitive": bool(status.spoiler_text), "spoiler_text": status.spoiler_text,
-            "visibility": status.visibility, "language": status.language,
-            "uri": f"{uri}/statuses/{status.id}", "url": f"{url}/{status.id}",
-            "replies_count": status.replies, "reblogs_count": status.reblogs,
-            "favourites_count": status.favourites, "edited_at": None,
-            "favourited": False, "reblogged": False, "muted": False, "bookmarked": False,
-            "content": f"<p>{mentions}{escape(status.text)}{tags}</p>", "filtered": [], "reblog": None,
+            "sensitive": bool(status.spoiler_text),
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{uri}/statuses/{status.id}",
+            "url": f"{url}/{status.id}",
+            "replies_count": status.replies,
+            "reblogs_count": status.reblogs,
+            "favourites_count": status.favourites,
+            "edited_at": None,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+            "content": f"<p>{mentions}{escape(status.text)}{tags}</p>",
+            "filtered": [],
+            "reblog": None,
             "application": None if status.account.domain else {"name": "Web", "website": None},
-            "account": self.account_json(status.account), "media_attachments": [],
-            "mentions": [{"id": a.id, "username": a.username, "url": self._account_urls(a)[0],
-                          "acct": self.account_json(a)["acct"]} for a in status.mentions],
+            "account": self.account_json(status.account),
+            "media_attachments": [],
+            "mentions": [
+                {
+                    "id": a.id,
+                    "username": a.username,
+                    "url": self._account_urls(a)[0],
+                    "acct": self.account_json(a)["acct"],
+                }
+                for a in status.mentions
+            ],
             "tags": [{"name": t, "url": f"{self.url}/tags/{t}"} for t in status.tags],
-            "emojis": [], "card": None, "poll": None,
+            "emojis": [],
+            "card": None,
+            "poll": None,
         }
         for key in self.broken.get(status.id, ()):
             data.pop(key, None)
@@ -305,28 +406,53 @@ class MastodonApi(LoopbackServer):
         if not authorized:
             return self._json(INVALID_TOKEN, 401, rate)
         if route == ["accounts", "verify_credentials"]:
-            return self._json({**self.account_json(self.owner), "source": {
-                "privacy": "public", "sensitive": False, "language": "en", "note": "",
-                "fields": [], "follow_requests_count": 0}}, 200, rate)
+            return self._json(
+                {
+                    **self.account_json(self.owner),
+                    "source": {
+                        "privacy": "public",
+                        "sensitive": False,
+                        "language": "en",
+                        "note": "",
+                        "fields": [],
+                        "follow_requests_count": 0,
+                    },
+                },
+                200,
+                rate,
+            )
         if route == ["notifications"]:
             types = request.query.get("types[]") or ["mention"]
             found = self.notifications if "mention" in types else []
             return self._page(request, "notifications", found, lambda n: n.id, self._notification_json, rate)
         if route == ["conversations"]:
-            return self._page(request, "conversations", list(self.conversations.values()),
-                              lambda c: c.last_status.id, self._conversation_json, rate)
+            return self._page(
+                request,
+                "conversations",
+                list(self.conversations.values()),
+                lambda c: c.last_status.id,
+                self._conversation_json,
+                rate,
+            )
         return self._json({"error": "Record not found"}, 404, rate)
 
     def _notification_json(self, notification):
-        return {"id": notification.id, "type": "mention", "created_at": iso(notification.created_at),
-                "group_key": f"ungrouped-{notification.id}",
-                "account": self.account_json(notification.status.account),
-                "status": self.status_json(notification.status)}
+        return {
+            "id": notification.id,
+            "type": "mention",
+            "created_at": iso(notification.created_at),
+            "group_key": f"ungrouped-{notification.id}",
+            "account": self.account_json(notification.status.account),
+            "status": self.status_json(notification.status),
+        }
 
     def _conversation_json(self, conversation):
-        return {"id": conversation.id, "unread": conversation.unread,
-                "accounts": [self.account_json(a) for a in conversation.accounts],
-                "last_status": self.status_json(conversation.last_status)}
+        return {
+            "id": conversation.id,
+            "unread": conversation.unread,
+            "accounts": [self.account_json(a) for a in conversation.accounts],
+            "last_status": self.status_json(conversation.last_status),
+        }
 
     def _context(self, status_id, authorized, rate):
         status = next((s for s in self.statuses if s.id == status_id), None)
@@ -341,8 +467,14 @@ class MastodonApi(LoopbackServer):
             if candidate.in_reply_to is not None and candidate.in_reply_to.id in frontier:
                 descendants.append(candidate)
                 frontier.add(candidate.id)
-        return self._json({"ancestors": [self.status_json(s) for s in ancestors],
-                           "descendants": [self.status_json(s) for s in descendants]}, 200, rate)
+        return self._json(
+            {
+                "ancestors": [self.status_json(s) for s in ancestors],
+                "descendants": [self.status_json(s) for s in descendants],
+            },
+            200,
+            rate,
+        )
 
     def _page(self, request, kind, items, key, render, rate):
         """Mastodon's paging: newest first; ``max_id`` pages back,
@@ -351,8 +483,10 @@ class MastodonApi(LoopbackServer):
         default, maximum = PAGE_LIMITS[kind]
         try:
             limit = max(1, min(int(request.param("limit", default)), maximum))
-            bounds = {name: int(request.param(name)) if request.param(name) else None
-                      for name in ("max_id", "since_id", "min_id")}
+            bounds = {
+                name: int(request.param(name)) if request.param(name) else None
+                for name in ("max_id", "since_id", "min_id")
+            }
         except ValueError:
             return self._json({"error": "Validation failed"}, 422, rate)
         low = max(bounds["since_id"] or 0, bounds["min_id"] or 0)
@@ -364,8 +498,10 @@ class MastodonApi(LoopbackServer):
         if page:
             query = {k: v for k, v in request.query.items() if k not in bounds}
             link = f"{self.url}{request.path}?"
-            headers["Link"] = (f'<{link}{urlencode({**query, "max_id": key(page[-1])}, doseq=True)}>; rel="next", '
-                               f'<{link}{urlencode({**query, "min_id": key(page[0])}, doseq=True)}>; rel="prev"')
+            headers["Link"] = (
+                f'<{link}{urlencode({**query, "max_id": key(page[-1])}, doseq=True)}>; rel="next", '
+                f'<{link}{urlencode({**query, "min_id": key(page[0])}, doseq=True)}>; rel="prev"'
+            )
         return self._json([render(item) for item in page], 200, headers)
 
     @staticmethod

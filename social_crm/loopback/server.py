@@ -1,5 +1,6 @@
 """A threaded HTTP server bound to 127.0.0.1 that answers through a
 ``handle(request) -> Reply`` method and records every request it gets."""
+
 import threading
 import time
 from collections.abc import Iterable
@@ -43,7 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         parts = urlsplit(self.path)
         request = Request(
-            method=self.command, path=parts.path, query=parse_qs(parts.query),
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=self.rfile.read(length) if length else b"",
         )
@@ -74,12 +77,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             # the client gave up (a timeout or size cap test) or the reply
             # cuts the connection on purpose
-            self.close_connection = True
+            # close_connection belongs to BaseHTTPRequestHandler, set by handle()
+            self.close_connection = True  # pylint: disable=attribute-defined-outside-init
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
 
-    def log_message(self, format, *args):  # noqa: A002 silence the default stderr log
-        return
+    def log_message(self, *args):
+        """Silence the default log on stderr."""
 
 
 class LoopbackServer:

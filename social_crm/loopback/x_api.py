@@ -6,6 +6,7 @@ with milliseconds, ``public_metrics``, ``includes`` for expansions, partial
 scripted failures. :meth:`XApi.generate` builds a large deterministic dataset
 for the benchmark.
 """
+
 import base64
 import binascii
 import hashlib
@@ -44,14 +45,22 @@ USER_CONTEXT_ONLY = ("me", "dm_events")
 FIRST_NAMES = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivo", "Jade", "Kofi", "Lena")
 LAST_NAMES = ("Moreau", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Kowalski", "Berg", "Rossi", "Lund")
 TOPICS = (
-    "the new trail tent held up in 60 km/h wind", "any news on the 2-person stove & pot kit?",
-    "my order still says <pending> after a week", "loving the merino base layer on cold mornings",
-    "is the repair service open in Lyon?", "the headlamp battery died after 3 hours",
-    "which pack for a 5-day hut trip?", "great customer support today, thanks",
+    "the new trail tent held up in 60 km/h wind",
+    "any news on the 2-person stove & pot kit?",
+    "my order still says <pending> after a week",
+    "loving the merino base layer on cold mornings",
+    "is the repair service open in Lyon?",
+    "the headlamp battery died after 3 hours",
+    "which pack for a 5-day hut trip?",
+    "great customer support today, thanks",
 )
 REPLIES = (
-    "same here, mine did that too", "did you try the winter pegs?", "+1, following this",
-    "we sent you a DM with a return label", "works fine for me & my partner", "which size did you get?",
+    "same here, mine did that too",
+    "did you try the winter pegs?",
+    "+1, following this",
+    "we sent you a DM with a return label",
+    "works fine for me & my partner",
+    "which size did you get?",
 )
 LANGS = ("en",) * 8 + ("fr", "de", "es")
 
@@ -78,15 +87,26 @@ def problem(status, title, detail, kind="about:blank", **extra):
 
 def not_found(resource, parameter, value):
     """A partial error: X answers 200 and lists what it could not find."""
-    return {"value": value, "detail": f"Could not find {resource} with {parameter}: [{value}].",
-            "title": "Not Found Error", "resource_type": resource, "parameter": parameter,
-            "resource_id": value, "type": NOT_FOUND}
+    return {
+        "value": value,
+        "detail": f"Could not find {resource} with {parameter}: [{value}].",
+        "title": "Not Found Error",
+        "resource_type": resource,
+        "parameter": parameter,
+        "resource_id": value,
+        "type": NOT_FOUND,
+    }
 
 
 def invalid_request(parameter, value, message):
     """X's 400 for a parameter it refuses."""
-    return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                   INVALID_REQUEST, errors=[{"parameters": {parameter: [value]}, "message": message}])
+    return problem(
+        400,
+        "Invalid Request",
+        "One or more parameters to your request was invalid.",
+        INVALID_REQUEST,
+        errors=[{"parameters": {parameter: [value]}, "message": message}],
+    )
 
 
 def _percent(value):
@@ -142,16 +162,36 @@ class XApi(LoopbackServer):
         created_at = created_at or datetime(2019, 3, 4, 10, 0, tzinfo=timezone.utc)
         user_id = str(1590000000000000000 + 104729 * (len(self.users) + 1))
         user = {
-            "id": user_id, "name": name or username.title(), "username": username,
-            "created_at": x_time(created_at), "description": description, "protected": False,
-            "verified": False, "location": "",
+            "id": user_id,
+            "name": name or username.title(),
+            "username": username,
+            "created_at": x_time(created_at),
+            "description": description,
+            "protected": False,
+            "verified": False,
+            "location": "",
             "profile_image_url": f"https://pbs.twimg.com/profile_images/{user_id}/avatar_normal.jpg",
             "url": f"https://t.co/{user_id[-8:]}",
-            "entities": {"url": {"urls": [{"start": 0, "end": 23, "url": f"https://t.co/{user_id[-8:]}",
-                                           "expanded_url": f"https://{username}.example",
-                                           "display_url": f"{username}.example"}]}},
-            "public_metrics": {"followers_count": followers, "following_count": followers // 3 + 12,
-                               "tweet_count": 40 + followers % 977, "listed_count": followers // 100, "like_count": 7},
+            "entities": {
+                "url": {
+                    "urls": [
+                        {
+                            "start": 0,
+                            "end": 23,
+                            "url": f"https://t.co/{user_id[-8:]}",
+                            "expanded_url": f"https://{username}.example",
+                            "display_url": f"{username}.example",
+                        }
+                    ]
+                }
+            },
+            "public_metrics": {
+                "followers_count": followers,
+                "following_count": followers // 3 + 12,
+                "tweet_count": 40 + followers % 977,
+                "listed_count": followers // 100,
+                "like_count": 7,
+            },
         }
         self.users[user_id] = user
         self._by_username[username.lower()] = user
@@ -168,8 +208,12 @@ class XApi(LoopbackServer):
         the ``user`` context keys of the connected account."""
         if kind == "bearer":
             return {"bearer_token": self.bearer_token}
-        return {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret,
-                "access_token": self.access_token, "access_token_secret": self.access_token_secret}
+        return {
+            "consumer_key": self.consumer_key,
+            "consumer_secret": self.consumer_secret,
+            "access_token": self.access_token,
+            "access_token_secret": self.access_token_secret,
+        }
 
     def add_tweet(self, author_id, text, reply_to=None, quote_of=None, created_at=None, lang="en"):
         """A tweet; ``text`` is plain, stored with ``&``, ``<`` and ``>``
@@ -178,13 +222,24 @@ class XApi(LoopbackServer):
         tweet_id = self._next_id(moment)
         parent = self.tweets[reply_to] if reply_to else None
         references = ([{"type": "replied_to", "id": reply_to}] if parent else []) + (
-            [{"type": "quoted", "id": quote_of}] if quote_of else [])
+            [{"type": "quoted", "id": quote_of}] if quote_of else []
+        )
         tweet = {
-            "id": tweet_id, "text": html.escape(text, quote=False), "edit_history_tweet_ids": [tweet_id],
-            "author_id": author_id, "created_at": x_time(moment), "lang": lang,
+            "id": tweet_id,
+            "text": html.escape(text, quote=False),
+            "edit_history_tweet_ids": [tweet_id],
+            "author_id": author_id,
+            "created_at": x_time(moment),
+            "lang": lang,
             "conversation_id": parent["conversation_id"] if parent else tweet_id,
-            "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
-                               "bookmark_count": 0, "impression_count": 0},
+            "public_metrics": {
+                "retweet_count": 0,
+                "reply_count": 0,
+                "like_count": 0,
+                "quote_count": 0,
+                "bookmark_count": 0,
+                "impression_count": 0,
+            },
         }
         if parent:
             tweet["in_reply_to_user_id"] = parent["author_id"]
@@ -194,8 +249,9 @@ class XApi(LoopbackServer):
         if quote_of:
             self.tweets[quote_of]["public_metrics"]["quote_count"] += 1
         self._words[tweet_id] = text.lower()
-        self._mentions[tweet_id] = {self._by_username[name.lower()]["id"] for name in MENTION.findall(text)
-                                    if name.lower() in self._by_username}
+        self._mentions[tweet_id] = {
+            self._by_username[name.lower()]["id"] for name in MENTION.findall(text) if name.lower() in self._by_username
+        }
         self.tweets[tweet_id] = tweet
         self._cache.clear()
         return tweet
@@ -203,10 +259,15 @@ class XApi(LoopbackServer):
     def add_dm(self, sender_id, recipient_id, text, created_at=None):
         moment = self._tick(created_at)
         event_id = self._next_id(moment)
-        event = {"id": event_id, "event_type": "MessageCreate", "text": html.escape(text, quote=False),
-                 "sender_id": sender_id, "created_at": x_time(moment),
-                 "dm_conversation_id": "-".join(sorted((sender_id, recipient_id), key=id_key)),
-                 "_participants": (sender_id, recipient_id)}
+        event = {
+            "id": event_id,
+            "event_type": "MessageCreate",
+            "text": html.escape(text, quote=False),
+            "sender_id": sender_id,
+            "created_at": x_time(moment),
+            "dm_conversation_id": "-".join(sorted((sender_id, recipient_id), key=id_key)),
+            "_participants": (sender_id, recipient_id),
+        }
         self.dm_events[event_id] = event
         return event
 
@@ -224,8 +285,11 @@ class XApi(LoopbackServer):
         ``key``, as the benchmark pages through thousands of them."""
         if key not in self._cache:
             if "all" not in self._cache:
-                self._cache["all"] = sorted((t for t in self.tweets.values() if t["id"] not in self.deleted),
-                                            key=lambda t: id_key(t["id"]), reverse=True)
+                self._cache["all"] = sorted(
+                    (t for t in self.tweets.values() if t["id"] not in self.deleted),
+                    key=lambda t: id_key(t["id"]),
+                    reverse=True,
+                )
             self._cache[key] = [t for t in self._cache["all"] if keep(t)]
         return self._cache[key]
 
@@ -237,13 +301,19 @@ class XApi(LoopbackServer):
         @acme wrote it, plus ``dms`` direct messages with @acme."""
         rng = random.Random(seed)
         api = cls(**options)
-        account = api.add_user("acme", "Acme Outdoor", followers=48213,
-                               description="Gear for long trails. Support: DM us.")
+        account = api.add_user(
+            "acme", "Acme Outdoor", followers=48213, description="Gear for long trails. Support: DM us."
+        )
         api.connect(account["id"])
-        people = [api.add_user(f"{FIRST_NAMES[n % 12]}{LAST_NAMES[n // 12 % 10]}{n}".lower()[:15],
-                               f"{FIRST_NAMES[n % 12]} {LAST_NAMES[n // 12 % 10]}", followers=rng.randint(0, 25000),
-                               description=f"Hiker #{n}. Opinions my own.")
-                  for n in range(max(authors - 1, 1))]
+        people = [
+            api.add_user(
+                f"{FIRST_NAMES[n % 12]}{LAST_NAMES[n // 12 % 10]}{n}".lower()[:15],
+                f"{FIRST_NAMES[n % 12]} {LAST_NAMES[n // 12 % 10]}",
+                followers=rng.randint(0, 25000),
+                description=f"Hiker #{n}. Opinions my own.",
+            )
+            for n in range(max(authors - 1, 1))
+        ]
         first_posts = rng.sample(people, len(people))
 
         def someone():
@@ -269,8 +339,9 @@ class XApi(LoopbackServer):
                     author, text = account, f"Acme news: {rng.choice(TOPICS)}. Tell us what you think!"
                 else:
                     author, text = someone(), f"@acme {rng.choice(TOPICS)}"
-                conversations.append([api.add_tweet(author["id"], text, quote_of=quote_of,
-                                                    created_at=moment, lang=rng.choice(LANGS))])
+                conversations.append(
+                    [api.add_tweet(author["id"], text, quote_of=quote_of, created_at=moment, lang=rng.choice(LANGS))]
+                )
                 continue
             conversation = rng.choice(conversations)
             parent = rng.choice(conversation)
@@ -279,11 +350,13 @@ class XApi(LoopbackServer):
                 author, text = account, f"@{to} thanks, the Acme team is on it"
             else:
                 author, text = someone(), f"@{to} {rng.choice(REPLIES)}" + ("" if to == "acme" else " @acme")
-            conversation.append(api.add_tweet(author["id"], text, reply_to=parent["id"], created_at=moment,
-                                              lang=rng.choice(LANGS)))
+            conversation.append(
+                api.add_tweet(author["id"], text, reply_to=parent["id"], created_at=moment, lang=rng.choice(LANGS))
+            )
         for tweet in api.tweets.values():
-            tweet["public_metrics"].update(like_count=rng.randint(0, 120), retweet_count=rng.randint(0, 15),
-                                           impression_count=rng.randint(50, 9000))
+            tweet["public_metrics"].update(
+                like_count=rng.randint(0, 120), retweet_count=rng.randint(0, 15), impression_count=rng.randint(50, 9000)
+            )
         return api
 
     # -- scripting -----------------------------------------------------------
@@ -311,11 +384,16 @@ class XApi(LoopbackServer):
         if caller is None:
             return self._reply(401, problem(401, "Unauthorized", "Unauthorized"))
         if caller == "app" and endpoint in USER_CONTEXT_ONLY:
-            return self._reply(403, problem(
-                403, "Unsupported Authentication",
-                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
-                "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-                "https://api.twitter.com/2/problems/unsupported-authentication"))
+            return self._reply(
+                403,
+                problem(
+                    403,
+                    "Unsupported Authentication",
+                    "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
+                    "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+                    "https://api.twitter.com/2/problems/unsupported-authentication",
+                ),
+            )
         allowed, headers = self._spend(endpoint)
         if not allowed:
             return self._reply(429, problem(429, "Too Many Requests", "Too Many Requests"), headers)
@@ -325,8 +403,12 @@ class XApi(LoopbackServer):
         return self._reply(status, payload, headers)
 
     def _reply(self, status, payload, headers=None):
-        return Reply(status, json.dumps(payload), delay=self.delay,
-                     headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+        return Reply(
+            status,
+            json.dumps(payload),
+            delay=self.delay,
+            headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+        )
 
     def _caller(self, request):
         """``"app"`` for the bearer token, the account's id for a valid OAuth
@@ -338,10 +420,13 @@ class XApi(LoopbackServer):
             return "app" if hmac.compare_digest(header[7:], self.bearer_token) else None
         if header.startswith("OAuth "):
             oauth = {key: unquote(value) for key, value in re.findall(r'(\w+)="([^"]*)"', header)}
-            if (oauth.get("oauth_consumer_key") == self.consumer_key and self.access_token
-                    and oauth.get("oauth_token") == self.access_token
-                    and oauth.get("oauth_signature_method") == "HMAC-SHA1"
-                    and hmac.compare_digest(oauth.get("oauth_signature", ""), self._signature(request, oauth))):
+            if (
+                oauth.get("oauth_consumer_key") == self.consumer_key
+                and self.access_token
+                and oauth.get("oauth_token") == self.access_token
+                and oauth.get("oauth_signature_method") == "HMAC-SHA1"
+                and hmac.compare_digest(oauth.get("oauth_signature", ""), self._signature(request, oauth))
+            ):
                 return self.account
         return None
 
@@ -350,8 +435,10 @@ class XApi(LoopbackServer):
         params = [(k, v) for k, values in request.query.items() for v in values]
         params += [(k, v) for k, v in oauth.items() if k not in ("oauth_signature", "realm")]
         normalized = "&".join(f"{k}={v}" for k, v in sorted((_percent(k), _percent(v)) for k, v in params))
-        base = "&".join(_percent(part) for part in (
-            request.method, f"http://{request.headers.get('host', '').lower()}{request.path}", normalized))
+        base = "&".join(
+            _percent(part)
+            for part in (request.method, f"http://{request.headers.get('host', '').lower()}{request.path}", normalized)
+        )
         key = f"{_percent(self.consumer_secret)}&{_percent(self.access_token_secret)}"
         return base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
 
@@ -365,8 +452,11 @@ class XApi(LoopbackServer):
         allowed = used < self.rate_limit
         used += allowed
         self._windows[endpoint] = (reset, used)
-        return allowed, {"x-rate-limit-limit": str(self.rate_limit),
-                         "x-rate-limit-remaining": str(self.rate_limit - used), "x-rate-limit-reset": str(reset)}
+        return allowed, {
+            "x-rate-limit-limit": str(self.rate_limit),
+            "x-rate-limit-remaining": str(self.rate_limit - used),
+            "x-rate-limit-reset": str(reset),
+        }
 
     # -- endpoints -----------------------------------------------------------
 
@@ -394,8 +484,11 @@ class XApi(LoopbackServer):
         return self._tweet_page(request, "search", matches, token_name)
 
     def _serve_dm_events(self, request):
-        events = sorted((e for e in self.dm_events.values() if self.account in e["_participants"]),
-                        key=lambda e: id_key(e["id"]), reverse=True)
+        events = sorted(
+            (e for e in self.dm_events.values() if self.account in e["_participants"]),
+            key=lambda e: id_key(e["id"]),
+            reverse=True,
+        )
         status, page, meta = self._page(request, "dm_events", events, "pagination_token")
         if status != 200:
             return status, page
@@ -423,8 +516,15 @@ class XApi(LoopbackServer):
         low, high, default = PAGE_LIMITS[timeline]
         raw = request.param("max_results", str(default))
         if not raw.isdigit() or not low <= int(raw) <= high:
-            return 400, invalid_request("max_results", raw, f"The `max_results` query parameter value [{raw}] "
-                                      f"is not between {low} and {high}"), None
+            return (
+                400,
+                invalid_request(
+                    "max_results",
+                    raw,
+                    f"The `max_results` query parameter value [{raw}] " f"is not between {low} and {high}",
+                ),
+                None,
+            )
         size = min(int(raw), self.page_cap or high)
         since, token = request.param("since_id"), request.param(token_name)
         until = None
@@ -434,8 +534,13 @@ class XApi(LoopbackServer):
             except (binascii.Error, UnicodeDecodeError):
                 until = ""
             if not until.isdigit():
-                return 400, invalid_request(token_name, token, f"The `{token_name}` query parameter value "
-                                          f"[{token}] is not valid"), None
+                return (
+                    400,
+                    invalid_request(
+                        token_name, token, f"The `{token_name}` query parameter value " f"[{token}] is not valid"
+                    ),
+                    None,
+                )
         selected = []
         for item in items:
             if since and id_key(item["id"]) <= id_key(since):

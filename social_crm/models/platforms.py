@@ -33,13 +33,18 @@ DEFAULT_API_URLS = {
 CREDENTIAL_FIELDS = {
     "feed": {},
     "x": {
-        "bearer_token": "bearer_token", "consumer_key": "api_key", "consumer_secret": "api_secret",
-        "access_token": "access_token", "access_token_secret": "access_token_secret",
+        "bearer_token": "bearer_token",
+        "consumer_key": "api_key",
+        "consumer_secret": "api_secret",
+        "access_token": "access_token",
+        "access_token_secret": "access_token_secret",
     },
     "mastodon": {"access_token": "access_token"},
     "bluesky": {
-        "identifier": "auth_login", "app_password": "auth_password",
-        "access_jwt": "session_token", "refresh_jwt": "refresh_token",
+        "identifier": "auth_login",
+        "app_password": "auth_password",
+        "access_jwt": "session_token",
+        "refresh_jwt": "refresh_token",
     },
 }
 

@@ -5,24 +5,31 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     social_handles = fields.Text(
-        "Social accounts", help="The partner's handles or profile URLs, one per line (@tentworks, "
-                                "https://mastodon.social/@tentworks): pulled accounts that match are linked.")
+        "Social accounts",
+        help="The partner's handles or profile URLs, one per line (@tentworks, "
+        "https://mastodon.social/@tentworks): pulled accounts that match are linked.",
+    )
     social_identity_ids = fields.One2many("social.identity", "partner_id", string="Social identities")
     social_message_ids = fields.One2many("social.message", "partner_id", string="Social messages")
     social_identity_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
     social_message_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
-    social_conversation_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
+    social_conversation_count = fields.Integer(
+        compute="_compute_social_counts", groups="social_crm.group_social_crm_user"
+    )
     social_case_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
 
     def _compute_social_counts(self):
         """Counts over the partner and its contacts, one grouped query per model."""
-        all_partners = self.with_context(active_test=False).search_fetch(
-            [("id", "child_of", self.ids)], ["parent_id"])
+        all_partners = self.with_context(active_test=False).search_fetch([("id", "child_of", self.ids)], ["parent_id"])
         domain = [("partner_id", "in", all_partners.ids)]
         identities = dict(self.env["social.identity"]._read_group(domain, ["partner_id"], ["__count"]))
         cases = dict(self.env["social.case"]._read_group(domain, ["partner_id"], ["__count"]))
-        messages = {partner: (count, conversations) for partner, count, conversations in self.env["social.message"]._read_group(
-            domain, ["partner_id"], ["__count", "conversation_id:array_agg"])}
+        messages = {
+            partner: (count, conversations)
+            for partner, count, conversations in self.env["social.message"]._read_group(
+                domain, ["partner_id"], ["__count", "conversation_id:array_agg"]
+            )
+        }
         families = {partner: partner for partner in self}
         loaded = set(all_partners.ids)
         for relative in all_partners:
@@ -37,8 +44,9 @@ class ResPartner(models.Model):
             partner.social_identity_count = sum(identities.get(p, 0) for p in family)
             partner.social_case_count = sum(cases.get(p, 0) for p in family)
             partner.social_message_count = sum(messages.get(p, (0, []))[0] for p in family)
-            partner.social_conversation_count = len({
-                conversation_id for p in family for conversation_id in messages.get(p, (0, []))[1]})
+            partner.social_conversation_count = len(
+                {conversation_id for p in family for conversation_id in messages.get(p, (0, []))[1]}
+            )
 
     def _social_action(self, xml_id, field):
         action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)

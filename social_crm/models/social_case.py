@@ -15,22 +15,36 @@ class SocialCase(models.Model):
     active = fields.Boolean(default=True)
     partner_id = fields.Many2one("res.partner", string="Customer", index=True, tracking=True)
     identity_id = fields.Many2one(
-        "social.identity", string="Social identity", index="btree_not_null",
-        domain="['|', ('partner_id', '=', False), ('partner_id', '=', partner_id)]")
+        "social.identity",
+        string="Social identity",
+        index="btree_not_null",
+        domain="['|', ('partner_id', '=', False), ('partner_id', '=', partner_id)]",
+    )
     conversation_ids = fields.One2many("social.conversation", "case_id", string="Conversations")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
     stage_id = fields.Many2one(
-        "social.case.stage", string="Stage", index=True, tracking=True, copy=False,
-        group_expand="_read_group_expand_full", default=lambda self: self._default_stage(),
-        ondelete="restrict")
+        "social.case.stage",
+        index=True,
+        tracking=True,
+        copy=False,
+        group_expand="_read_group_expand_full",
+        default=lambda self: self._default_stage(),
+        ondelete="restrict",
+    )
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
     team_id = fields.Many2one(
-        "crm.team", string="Sales Team", index=True, tracking=True,
-        default=lambda self: self.env["crm.team"]._get_default_team_id(user_id=self.env.uid))
-    user_id = fields.Many2one("res.users", string="Assigned to", index=True, tracking=True,
-                              default=lambda self: self.env.user)
+        "crm.team",
+        string="Sales Team",
+        index=True,
+        tracking=True,
+        default=lambda self: self.env["crm.team"]._get_default_team_id(user_id=self.env.uid),
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Assigned to", index=True, tracking=True, default=lambda self: self.env.user
+    )
     priority = fields.Selection(
-        [("0", "Normal"), ("1", "Important"), ("2", "Urgent"), ("3", "Critical")], default="0", index=True)
+        [("0", "Normal"), ("1", "Important"), ("2", "Urgent"), ("3", "Critical")], default="0", index=True
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     description = fields.Html()
     color = fields.Integer()
@@ -40,8 +54,9 @@ class SocialCase(models.Model):
 
     @api.depends("conversation_ids")
     def _compute_conversation_count(self):
-        counts = dict(self.env["social.conversation"]._read_group(
-            [("case_id", "in", self.ids)], ["case_id"], ["__count"]))
+        counts = dict(
+            self.env["social.conversation"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
+        )
         for case in self:
             case.conversation_count = counts.get(case, 0)
 

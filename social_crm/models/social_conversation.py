@@ -21,32 +21,42 @@ class SocialConversation(models.Model):
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
     platform = fields.Selection(PLATFORMS, required=True, index=True)
     thread_key = fields.Char(
-        required=True, index=True, copy=False,
-        help="The platform's own key of the thread (a post id, a conversation id, a feed entry id).")
+        required=True,
+        index=True,
+        copy=False,
+        help="The platform's own key of the thread (a post id, a conversation id, a feed entry id).",
+    )
     source_id = fields.Many2one("social.source", index=True, ondelete="set null")
     company_id = fields.Many2one("res.company", index=True, default=lambda self: self.env.company)
     team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True)
     user_id = fields.Many2one("res.users", string="Assigned to", tracking=True)
     state = fields.Selection(
         [("new", "New"), ("open", "Open"), ("handled", "Handled"), ("ignored", "Ignored")],
-        required=True, default="new", tracking=True)
+        required=True,
+        default="new",
+        tracking=True,
+    )
     post_ids = fields.One2many("social.message", "conversation_id", string="Posts")
     root_message_id = fields.Many2one("social.message", compute="_compute_thread", store=True)
     post_count = fields.Integer(compute="_compute_thread", store=True)
     last_activity_at = fields.Datetime(compute="_compute_thread", store=True)
-    visibility = fields.Selection(
-        [("public", "Public"), ("private", "Private")], compute="_compute_thread", store=True)
+    visibility = fields.Selection([("public", "Public"), ("private", "Private")], compute="_compute_thread", store=True)
     participant_count = fields.Integer(compute="_compute_thread", store=True)
     # not stored: a stored many2many is written row by row, which would make
     # a sync's query count grow with the number of threads it touches
     participant_ids = fields.Many2many(
-        "social.identity", compute="_compute_participants", search="_search_participant_ids", string="Participants")
+        "social.identity", compute="_compute_participants", search="_search_participant_ids", string="Participants"
+    )
     partner_ids = fields.Many2many(
-        "res.partner", compute="_compute_participants", search="_search_partner_ids", string="Customers")
+        "res.partner", compute="_compute_participants", search="_search_partner_ids", string="Customers"
+    )
     kind = fields.Selection(
-        KINDS, compute="_compute_kind", store=True,
+        KINDS,
+        compute="_compute_kind",
+        store=True,
         help="One-to-many: a post to everyone. One-to-one: a private exchange. "
-             "One-to-one-to-many: an exchange between people in full view of others.")
+        "One-to-one-to-many: an exchange between people in full view of others.",
+    )
     case_id = fields.Many2one("social.case", index="btree_not_null", tracking=True, ondelete="set null")
 
     _sql_constraints = [
@@ -111,11 +121,19 @@ class SocialConversation(models.Model):
         found = self.search([("platform", "=", source.platform), ("thread_key", "in", keys)])
         by_key = {conversation.thread_key: conversation for conversation in found}
         by_key.update(self._threads_of_stored_parents(source.platform, posts, by_key))
-        created = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True).create([
-            {"platform": source.platform, "thread_key": key, "source_id": source.id,
-             "company_id": source.company_id.id, "team_id": source.team_id.id}
-            for key in keys if key not in by_key
-        ])
+        created = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True).create(
+            [
+                {
+                    "platform": source.platform,
+                    "thread_key": key,
+                    "source_id": source.id,
+                    "company_id": source.company_id.id,
+                    "team_id": source.team_id.id,
+                }
+                for key in keys
+                if key not in by_key
+            ]
+        )
         by_key.update((conversation.thread_key, conversation) for conversation in created)
         return by_key
 
@@ -123,10 +141,12 @@ class SocialConversation(models.Model):
     def _threads_of_stored_parents(self, platform, posts, by_key):
         """A reply whose thread the platform could not name (its root was out
         of reach) joins the conversation of its stored parent."""
-        orphans = {post.parent_id: post.thread_key for post in posts
-                   if post.thread_key not in by_key and post.parent_id}
+        orphans = {
+            post.parent_id: post.thread_key for post in posts if post.thread_key not in by_key and post.parent_id
+        }
         if not orphans:
             return {}
         parents = self.env["social.message"].search_fetch(
-            [("platform", "=", platform), ("external_id", "in", list(orphans))], ["external_id", "conversation_id"])
+            [("platform", "=", platform), ("external_id", "in", list(orphans))], ["external_id", "conversation_id"]
+        )
         return {orphans[parent.external_id]: parent.conversation_id for parent in parents}

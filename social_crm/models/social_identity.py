@@ -25,8 +25,8 @@ class SocialIdentity(models.Model):
 
     platform = fields.Selection(PLATFORMS, required=True, index=True)
     external_id = fields.Char(
-        "External ID", required=True, index=True, copy=False,
-        help="The platform's stable id of the account.")
+        "External ID", required=True, index=True, copy=False, help="The platform's stable id of the account."
+    )
     handle = fields.Char(index="trigram")
     name = fields.Char()
     profile_url = fields.Char("Profile URL")
@@ -39,19 +39,23 @@ class SocialIdentity(models.Model):
     partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
     link_method = fields.Selection(LINK_METHODS, copy=False)
     link_confidence = fields.Float(
-        copy=False, help="How sure the link to the partner is, from 0 (a guess) to 1 (certain).")
+        copy=False, help="How sure the link to the partner is, from 0 (a guess) to 1 (certain)."
+    )
     link_evidence = fields.Text(copy=False, help="What the link to the partner rests on.")
     company_id = fields.Many2one(
-        "res.company", index=True,
-        help="Set when only one company's sources have seen this account; empty when shared.")
+        "res.company", index=True, help="Set when only one company's sources have seen this account; empty when shared."
+    )
     message_ids = fields.One2many("social.message", "author_id")
     message_count = fields.Integer(compute="_compute_activity", store=True)
     first_seen_at = fields.Datetime(compute="_compute_activity", store=True)
     last_seen_at = fields.Datetime(compute="_compute_activity", store=True)
 
     _sql_constraints = [
-        ("platform_external_id_unique", "UNIQUE(platform, external_id)",
-         "This account is already known on this platform."),
+        (
+            "platform_external_id_unique",
+            "UNIQUE(platform, external_id)",
+            "This account is already known on this platform.",
+        ),
     ]
 
     @api.depends("handle", "name", "platform")
@@ -66,19 +70,24 @@ class SocialIdentity(models.Model):
         stats = {
             author: (count, first, last)
             for author, count, first, last in self.env["social.message"]._read_group(
-                [("author_id", "in", self.ids)], ["author_id"],
-                ["__count", "posted_at:min", "posted_at:max"])
+                [("author_id", "in", self.ids)], ["author_id"], ["__count", "posted_at:min", "posted_at:max"]
+            )
         }
         for identity in self:
             identity.message_count, identity.first_seen_at, identity.last_seen_at = stats.get(
-                identity, (0, False, False))
+                identity, (0, False, False)
+            )
 
     def action_link_partner(self, partner, method="manual", confidence=1.0, evidence=""):
         """Link to ``partner`` and keep what the link rests on."""
-        self.write({
-            "partner_id": partner.id, "link_method": method, "link_confidence": confidence,
-            "link_evidence": evidence or self.env._("Linked by %(user)s", user=self.env.user.name),
-        })
+        self.write(
+            {
+                "partner_id": partner.id,
+                "link_method": method,
+                "link_confidence": confidence,
+                "link_evidence": evidence or self.env._("Linked by %(user)s", user=self.env.user.name),
+            }
+        )
 
     def action_erase(self):
         """Erase these accounts and everything they wrote, for an erasure
@@ -120,15 +129,23 @@ class SocialIdentity(models.Model):
         """Create or refresh the identities of ``authors`` in one search and
         one create; write only those whose profile changed. Returns a map
         external id -> identity."""
-        found = self.search([("platform", "=", source.platform), ("external_id", "in", [a.external_id for a in authors])])
+        found = self.search(
+            [("platform", "=", source.platform), ("external_id", "in", [a.external_id for a in authors])]
+        )
         by_external_id = {identity.external_id: identity for identity in found}
         to_create = []
         for author in authors:
             values = self._odoo_values(author)
             identity = by_external_id.get(author.external_id)
             if identity is None:
-                to_create.append({**values, "platform": source.platform, "external_id": author.external_id,
-                                  "company_id": source.company_id.id})
+                to_create.append(
+                    {
+                        **values,
+                        "platform": source.platform,
+                        "external_id": author.external_id,
+                        "company_id": source.company_id.id,
+                    }
+                )
                 continue
             changed = {name: value for name, value in values.items() if (identity[name] or False) != value}
             if identity.company_id and identity.company_id != source.company_id:
@@ -157,14 +174,19 @@ class SocialIdentity(models.Model):
         """
         if not self:
             return
-        rejected = {(s.identity_id.id, s.partner_id.id) for s in self.env["social.identity.suggestion"].search_fetch(
-            [("identity_id", "in", self.ids), ("state", "=", "rejected")], ["identity_id", "partner_id"])}
+        rejected = {
+            (s.identity_id.id, s.partner_id.id)
+            for s in self.env["social.identity.suggestion"].search_fetch(
+                [("identity_id", "in", self.ids), ("state", "=", "rejected")], ["identity_id", "partner_id"]
+            )
+        }
         strong = self._partners_by_handle(), self._partners_by_email(), self._partners_by_website()
         proposals = []
         for identity in self:
             for method, confidence, matches in zip(("handle", "email", "website"), (0.9, 0.8, 0.95), strong):
                 partners = matches.get(identity.id, self.env["res.partner"]).filtered(
-                    lambda partner, identity=identity: (identity.id, partner.id) not in rejected)
+                    lambda partner, identity=identity: (identity.id, partner.id) not in rejected
+                )
                 evidence = identity._evidence_text(method)
                 if len(partners) == 1 and identity.platform != "feed":
                     identity.action_link_partner(partners, method=method, confidence=confidence, evidence=evidence)
@@ -172,17 +194,24 @@ class SocialIdentity(models.Model):
                 proposals += [(identity, partner, method, confidence / 2, evidence) for partner in partners]
         unlinked = self.filtered(lambda identity: not identity.partner_id)
         for identity, partners in unlinked._partners_by_name().items():
-            proposals += [(identity, partner, "name", 0.3, identity._evidence_text("name"))
-                          for partner in partners if (identity.id, partner.id) not in rejected]
+            proposals += [
+                (identity, partner, "name", 0.3, identity._evidence_text("name"))
+                for partner in partners
+                if (identity.id, partner.id) not in rejected
+            ]
         self.env["social.identity.suggestion"]._suggest(
-            [proposal for proposal in proposals if not proposal[0].partner_id])
+            [proposal for proposal in proposals if not proposal[0].partner_id]
+        )
 
     def _evidence_text(self, method):
         return {
-            "handle": self.env._("The partner records this account (%(handle)s).", handle=self.handle or self.profile_url),
+            "handle": self.env._(
+                "The partner records this account (%(handle)s).", handle=self.handle or self.profile_url
+            ),
             "email": self.env._("The profile shows the partner's email %(email)s.", email=self.email),
-            "website": self.env._("%(platform)s verified the partner's website %(website)s.",
-                                  platform=self.platform, website=self.website),
+            "website": self.env._(
+                "%(platform)s verified the partner's website %(website)s.", platform=self.platform, website=self.website
+            ),
             "name": self.env._("The name %(name)s looks like the partner's.", name=self.name),
         }[method]
 
@@ -212,7 +241,8 @@ class SocialIdentity(models.Model):
         if not wanted:
             return matches
         candidates = self.env["res.partner"].search_fetch(
-            expression.OR([[("social_handles", "ilike", key)] for key in wanted]), ["social_handles"])
+            expression.OR([[("social_handles", "ilike", key)] for key in wanted]), ["social_handles"]
+        )
         for partner in candidates:
             for line in partner.social_handles.splitlines():
                 for identity_id in wanted.get(self._normalized_account(line), ()):
@@ -225,35 +255,59 @@ class SocialIdentity(models.Model):
         if not emails:
             return {}
         partners = self.env["res.partner"].search_fetch(
-            [("email_normalized", "in", list(set(emails.values())))], ["email_normalized"])
-        return {identity_id: partners.filtered(lambda p, email=email: p.email_normalized == email)
-                for identity_id, email in emails.items()}
+            [("email_normalized", "in", list(set(emails.values())))], ["email_normalized"]
+        )
+        return {
+            identity_id: partners.filtered(lambda p, email=email: p.email_normalized == email)
+            for identity_id, email in emails.items()
+        }
 
     def _partners_by_website(self):
-        domains = {identity.id: {self._domain(url) for url in identity.website.split()}
-                   for identity in self if identity.website}
+        domains = {
+            identity.id: {self._domain(url) for url in identity.website.split()}
+            for identity in self
+            if identity.website
+        }
         if not domains:
             return {}
-        partners = self.env["res.partner"].search_fetch(expression.AND([
-            [("is_company", "=", True)],
-            expression.OR([[("website", "ilike", domain)] for domain in set().union(*domains.values())]),
-        ]), ["website"])
+        partners = self.env["res.partner"].search_fetch(
+            expression.AND(
+                [
+                    [("is_company", "=", True)],
+                    expression.OR([[("website", "ilike", domain)] for domain in set().union(*domains.values())]),
+                ]
+            ),
+            ["website"],
+        )
         by_domain = {}
         for partner in partners:
             domain = self._domain(partner.website)
             by_domain[domain] = by_domain.get(domain, partner.browse()) | partner
-        return {identity_id: partners.browse().union(*(by_domain.get(domain, partners.browse()) for domain in wanted))
-                for identity_id, wanted in domains.items()}
+        return {
+            identity_id: partners.browse().union(*(by_domain.get(domain, partners.browse()) for domain in wanted))
+            for identity_id, wanted in domains.items()
+        }
 
     def _partners_by_name(self):
-        names = {identity.id: identity.name.strip().lower() for identity in self if identity.name and len(identity.name.strip()) > 3}
+        names = {
+            identity.id: identity.name.strip().lower()
+            for identity in self
+            if identity.name and len(identity.name.strip()) > 3
+        }
         if not names:
             return {}
         self.env["res.partner"].flush_model(["name"])
-        self.env.cr.execute(SQL(
-            "SELECT id, lower(name) FROM res_partner WHERE active AND lower(name) = ANY(%s)", list(set(names.values()))))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, lower(name) FROM res_partner WHERE active AND lower(name) = ANY(%s)",
+                list(set(names.values())),
+            )
+        )
         by_name = {}
         for partner_id, name in self.env.cr.fetchall():
             by_name.setdefault(name, []).append(partner_id)
-        return {self.browse(identity_id): self.env["res.partner"].browse(by_name[name])
-                for identity_id, name in names.items() if name in by_name}
+        return {
+            self.browse(identity_id): self.env["res.partner"].browse(by_name[name])
+            for identity_id, name in names.items()
+            if name in by_name
+        }

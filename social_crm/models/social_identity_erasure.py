@@ -33,13 +33,22 @@ class SocialIdentityErasure(models.Model):
         messages = identities.message_ids
         conversations = messages.conversation_id
         counts = {identity: len(identity.message_ids) for identity in identities}
-        self.sudo().create([
-            {"platform": identity.platform, "external_id_hash": self._hash(identity.external_id),
-             "message_count": counts[identity]}
-            for identity in identities
-        ])
-        _logger.info("Erased %s social identities and %s messages at the request of user %s",
-                     len(identities), len(messages), self.env.uid)
+        self.sudo().create(
+            [
+                {
+                    "platform": identity.platform,
+                    "external_id_hash": self._hash(identity.external_id),
+                    "message_count": counts[identity],
+                }
+                for identity in identities
+            ]
+        )
+        _logger.info(
+            "Erased %s social identities and %s messages at the request of user %s",
+            len(identities),
+            len(messages),
+            self.env.uid,
+        )
         messages.unlink()
         identities.unlink()
         conversations.exists().filtered(lambda conversation: not conversation.post_ids).unlink()
@@ -49,5 +58,6 @@ class SocialIdentityErasure(models.Model):
         """The ``external_ids`` of erased accounts, in one query."""
         hashes = {self._hash(external_id): external_id for external_id in external_ids}
         erased = self.sudo().search_fetch(
-            [("platform", "=", platform), ("external_id_hash", "in", list(hashes))], ["external_id_hash"])
+            [("platform", "=", platform), ("external_id_hash", "in", list(hashes))], ["external_id_hash"]
+        )
         return {hashes[record.external_id_hash] for record in erased}

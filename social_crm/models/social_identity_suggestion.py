@@ -22,7 +22,10 @@ class SocialIdentitySuggestion(models.Model):
     evidence = fields.Text()
     state = fields.Selection(
         [("pending", "To review"), ("accepted", "Accepted"), ("rejected", "Rejected")],
-        required=True, default="pending", index=True)
+        required=True,
+        default="pending",
+        index=True,
+    )
     reviewed_by_id = fields.Many2one("res.users", readonly=True)
     reviewed_at = fields.Datetime(readonly=True)
     platform = fields.Selection(related="identity_id.platform")
@@ -31,8 +34,7 @@ class SocialIdentitySuggestion(models.Model):
     company_id = fields.Many2one(related="identity_id.company_id", store=True)
 
     _sql_constraints = [
-        ("identity_partner_unique", "UNIQUE(identity_id, partner_id)",
-         "This link is already suggested."),
+        ("identity_partner_unique", "UNIQUE(identity_id, partner_id)", "This link is already suggested."),
     ]
 
     def _review(self, state):
@@ -41,11 +43,17 @@ class SocialIdentitySuggestion(models.Model):
     def action_accept(self):
         for suggestion in self:
             suggestion.identity_id.action_link_partner(
-                suggestion.partner_id, method="manual", confidence=1.0,
-                evidence=self.env._("%(evidence)s Confirmed by %(user)s.",
-                                    evidence=suggestion.evidence or "", user=self.env.user.name))
+                suggestion.partner_id,
+                method="manual",
+                confidence=1.0,
+                evidence=self.env._(
+                    "%(evidence)s Confirmed by %(user)s.", evidence=suggestion.evidence or "", user=self.env.user.name
+                ),
+            )
             suggestion._review("accepted")
-            (suggestion.identity_id.suggestion_ids.filtered(lambda s: s.state == "pending") - suggestion)._review("rejected")
+            (suggestion.identity_id.suggestion_ids.filtered(lambda s: s.state == "pending") - suggestion)._review(
+                "rejected"
+            )
 
     def action_reject(self):
         self._review("rejected")
@@ -56,12 +64,21 @@ class SocialIdentitySuggestion(models.Model):
         proposals not already made or rejected, in one search and one create."""
         if not proposals:
             return self
-        known = self.search_fetch([("identity_id", "in", list({p[0].id for p in proposals}))], ["identity_id", "partner_id"])
+        known = self.search_fetch(
+            [("identity_id", "in", list({p[0].id for p in proposals}))], ["identity_id", "partner_id"]
+        )
         seen = {(s.identity_id.id, s.partner_id.id) for s in known}
         values = []
         for identity, partner, method, confidence, evidence in proposals:
             if (identity.id, partner.id) not in seen:
                 seen.add((identity.id, partner.id))
-                values.append({"identity_id": identity.id, "partner_id": partner.id, "method": method,
-                               "confidence": confidence, "evidence": evidence})
+                values.append(
+                    {
+                        "identity_id": identity.id,
+                        "partner_id": partner.id,
+                        "method": method,
+                        "confidence": confidence,
+                        "evidence": evidence,
+                    }
+                )
         return self.create(values)

@@ -25,10 +25,12 @@ class SocialMessage(models.Model):
     conversation_id = fields.Many2one("social.conversation", required=True, index=True, ondelete="cascade")
     parent_id = fields.Many2one("social.message", string="In reply to", index="btree_not_null", ondelete="set null")
     parent_external_id = fields.Char(
-        "Reply to (external ID)", index="btree_not_null",
-        help="Kept so that a reply stored before its parent is threaded when the parent arrives.")
+        "Reply to (external ID)",
+        index="btree_not_null",
+        help="Kept so that a reply stored before its parent is threaded when the parent arrives.",
+    )
     child_ids = fields.One2many("social.message", "parent_id", string="Replies")
-    author_id = fields.Many2one("social.identity", string="Author", index=True, ondelete="cascade")
+    author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
     title = fields.Char()
     body = fields.Html(sanitize=True, sanitize_attributes=True, strip_style=True)
@@ -89,11 +91,17 @@ class SocialMessage(models.Model):
             message = by_external_id.get(post.external_id)
             if message is None:
                 author = identities.get(post.author_id)
-                to_create.append({
-                    **values, "external_id": post.external_id, "platform": source.platform,
-                    "source_id": source.id, "conversation_id": conversations[post.thread_key].id,
-                    "author_id": author.id if author else False, "parent_external_id": post.parent_id or False,
-                })
+                to_create.append(
+                    {
+                        **values,
+                        "external_id": post.external_id,
+                        "platform": source.platform,
+                        "source_id": source.id,
+                        "conversation_id": conversations[post.thread_key].id,
+                        "author_id": author.id if author else False,
+                        "parent_external_id": post.parent_id or False,
+                    }
+                )
                 continue
             changed = self._changed_values(message, values)
             if changed:
@@ -122,7 +130,9 @@ class SocialMessage(models.Model):
         if not created:
             return
         self.flush_model(["platform", "external_id", "parent_external_id", "parent_id"])
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             UPDATE social_message child
                SET parent_id = parent.id
               FROM social_message parent
@@ -130,7 +140,10 @@ class SocialMessage(models.Model):
                AND parent.platform = child.platform
                AND parent.external_id = child.parent_external_id
                AND (child.id = ANY(%(ids)s) OR parent.id = ANY(%(ids)s))
-        """, ids=created.ids))
+        """,
+                ids=created.ids,
+            )
+        )
         if self.env.cr.rowcount:
             self.invalidate_model(["parent_id", "child_ids"])
 
@@ -147,4 +160,5 @@ class SocialMessage(models.Model):
         expired.unlink()
         conversations.filtered(lambda conversation: not conversation.post_ids).unlink()
         self.env["ir.cron"]._notify_progress(
-            done=len(expired), remaining=self.search_count(domain) if len(expired) == RETENTION_BATCH else 0)
+            done=len(expired), remaining=self.search_count(domain) if len(expired) == RETENTION_BATCH else 0
+        )

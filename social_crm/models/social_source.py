@@ -32,20 +32,37 @@ class SocialSource(models.Model):
     platform = fields.Selection(PLATFORMS, required=True, default="feed")
     mode = fields.Selection(MODES, required=True, default="feed", string="Pull")
     target = fields.Char(
-        required=True, string="Feed URL, account or query",
-        help="The feed URL, the account (@handle), the search query or the hashtag to pull.")
+        required=True,
+        string="Feed URL, account or query",
+        help="The feed URL, the account (@handle), the search query or the hashtag to pull.",
+    )
     api_url = fields.Char(
-        string="API URL", compute="_compute_api_url", store=True, readonly=False,
-        help="The platform's public API by default; change it for a self-hosted instance or a proxy.")
+        string="API URL",
+        compute="_compute_api_url",
+        store=True,
+        readonly=False,
+        help="The platform's public API by default; change it for a self-hosted instance or a proxy.",
+    )
     local_network = fields.Boolean(
-        "Allow local network", groups="base.group_system", copy=False,
-        help="Allow pulling from loopback and private network addresses (an intranet forum, a test server).")
-    auth_login = fields.Char("Login", groups="base.group_system", copy=False,
-                             help="Bluesky: the handle or email of the account.")
-    auth_password = fields.Char("App password", groups="base.group_system", copy=False,
-                                help="Bluesky: an app password (Settings > Privacy and security > App passwords).")
-    access_token = fields.Char(groups="base.group_system", copy=False,
-                               help="Mastodon: the application's access token. X: the user's access token.")
+        "Allow local network",
+        groups="base.group_system",
+        copy=False,
+        help="Allow pulling from loopback and private network addresses (an intranet forum, a test server).",
+    )
+    auth_login = fields.Char(
+        "Login", groups="base.group_system", copy=False, help="Bluesky: the handle or email of the account."
+    )
+    auth_password = fields.Char(
+        "App password",
+        groups="base.group_system",
+        copy=False,
+        help="Bluesky: an app password (Settings > Privacy and security > App passwords).",
+    )
+    access_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="Mastodon: the application's access token. X: the user's access token.",
+    )
     access_token_secret = fields.Char(groups="base.group_system", copy=False)
     api_key = fields.Char("API key", groups="base.group_system", copy=False, help="X: the app's consumer key.")
     api_secret = fields.Char("API key secret", groups="base.group_system", copy=False)
@@ -53,23 +70,29 @@ class SocialSource(models.Model):
     session_token = fields.Char(groups="base.group_system", copy=False, readonly=True)
     refresh_token = fields.Char(groups="base.group_system", copy=False, readonly=True)
     read_budget = fields.Integer(
-        "Monthly read budget", help="X bills each post read: pulling stops for the month once this many are read. "
-                                    "0 means no limit.")
+        "Monthly read budget",
+        help="X bills each post read: pulling stops for the month once this many are read. " "0 means no limit.",
+    )
     reads_this_month = fields.Integer(readonly=True, copy=False)
     reads_month = fields.Char(readonly=True, copy=False, help="The month (YYYY-MM) reads_this_month counts.")
     is_metered = fields.Boolean(compute="_compute_is_metered")
     interval_minutes = fields.Integer("Pull every (minutes)", default=15, required=True)
     max_items = fields.Integer(
-        "Posts per pull", default=200, required=True,
-        help="The most posts one pull reads; the next pull goes on from there.")
+        "Posts per pull",
+        default=200,
+        required=True,
+        help="The most posts one pull reads; the next pull goes on from there.",
+    )
     cursor = fields.Json(copy=False, help="Where the next pull resumes; saved after each stored batch.")
     state = fields.Selection(
-        [("active", "Active"), ("paused", "Paused"), ("error", "Error")],
-        required=True, default="active", copy=False)
+        [("active", "Active"), ("paused", "Paused"), ("error", "Error")], required=True, default="active", copy=False
+    )
     last_pull_at = fields.Datetime("Last pull", readonly=True, copy=False)
     next_pull_at = fields.Datetime(
-        "Next allowed pull", copy=False,
-        help="Set after each pull from the interval, the platform's rate limits and error back-off.")
+        "Next allowed pull",
+        copy=False,
+        help="Set after each pull from the interval, the platform's rate limits and error back-off.",
+    )
     last_error = fields.Text(readonly=True, copy=False)
     error_code = fields.Char(readonly=True, copy=False)
     error_count = fields.Integer(readonly=True, copy=False)
@@ -87,10 +110,13 @@ class SocialSource(models.Model):
         for source in self:
             if source.mode not in PLATFORM_MODES[source.platform]:
                 labels = dict(self._fields["mode"]._description_selection(self.env))
-                raise ValidationError(self.env._(
-                    "%(platform)s sources can pull: %(modes)s.",
-                    platform=dict(self._fields["platform"]._description_selection(self.env))[source.platform],
-                    modes=", ".join(labels[mode] for mode in PLATFORM_MODES[source.platform])))
+                raise ValidationError(
+                    self.env._(
+                        "%(platform)s sources can pull: %(modes)s.",
+                        platform=dict(self._fields["platform"]._description_selection(self.env))[source.platform],
+                        modes=", ".join(labels[mode] for mode in PLATFORM_MODES[source.platform]),
+                    )
+                )
 
     @api.onchange("platform")
     def _onchange_platform(self):
@@ -120,13 +146,17 @@ class SocialSource(models.Model):
     @api.model
     def _credential_field_names(self):
         return {field for fields_by_key in CREDENTIAL_FIELDS.values() for field in fields_by_key.values()} - {
-            "session_token", "refresh_token"}
+            "session_token",
+            "refresh_token",
+        }
 
     def _compute_counts(self):
-        conversations = dict(self.env["social.conversation"]._read_group(
-            [("source_id", "in", self.ids)], ["source_id"], ["__count"]))
-        messages = dict(self.env["social.message"]._read_group(
-            [("source_id", "in", self.ids)], ["source_id"], ["__count"]))
+        conversations = dict(
+            self.env["social.conversation"]._read_group([("source_id", "in", self.ids)], ["source_id"], ["__count"])
+        )
+        messages = dict(
+            self.env["social.message"]._read_group([("source_id", "in", self.ids)], ["source_id"], ["__count"])
+        )
         for source in self:
             source.conversation_count = conversations.get(source, 0)
             source.message_count = messages.get(source, 0)
@@ -162,9 +192,14 @@ class SocialSource(models.Model):
         self.ensure_one()
         source = self.sudo()
         return channels.SourceSettings(
-            platform=source.platform, mode=source.mode, target=source.target or "",
-            api_url=source.api_url or "", credentials=source._credentials(),
-            allow_local=source.local_network, read_budget=source._reads_left(), max_items=source.max_items,
+            platform=source.platform,
+            mode=source.mode,
+            target=source.target or "",
+            api_url=source.api_url or "",
+            credentials=source._credentials(),
+            allow_local=source.local_network,
+            read_budget=source._reads_left(),
+            max_items=source.max_items,
         )
 
     def _credentials(self):
@@ -225,7 +260,8 @@ class SocialSource(models.Model):
         if batch.not_modified or not (batch.posts or batch.authors):
             return
         erased = self.env["social.identity.erasure"]._erased_external_ids(
-            self.platform, {author.external_id for author in batch.authors})
+            self.platform, {author.external_id for author in batch.authors}
+        )
         authors = [author for author in batch.authors if author.external_id not in erased]
         posts = [post for post in batch.posts if post.author_id not in erased]
         identities = self.env["social.identity"]._upsert_authors(self, authors)
@@ -235,10 +271,17 @@ class SocialSource(models.Model):
     def _record_success(self, wait_seconds=0):
         now = fields.Datetime.now()
         wait = max(timedelta(minutes=self.interval_minutes), timedelta(seconds=wait_seconds))
-        self.write({
-            "state": "active", "last_pull_at": now, "next_pull_at": now + wait,
-            "last_error": False, "error_code": False, "error_count": 0, "error_retryable": False,
-        })
+        self.write(
+            {
+                "state": "active",
+                "last_pull_at": now,
+                "next_pull_at": now + wait,
+                "last_error": False,
+                "error_code": False,
+                "error_count": 0,
+                "error_retryable": False,
+            }
+        )
 
     def _record_failure(self, error):
         """Store the error on the source and in the log, and set the next
@@ -251,35 +294,45 @@ class SocialSource(models.Model):
             wait = timedelta(minutes=self.interval_minutes * min(2 ** (count - 1), MAX_BACKOFF_FACTOR))
         rate_limited = isinstance(error, channels.RateLimitedError)
         _logger.warning("Social source %s (%s) pull failed [%s]: %s", self.id, self.name, error.code, error.message)
-        self.write({
-            "state": "active" if rate_limited else "error",
-            "last_pull_at": now,
-            "next_pull_at": now + wait,
-            "last_error": self.env._("%(reason)s (at %(when)s UTC)", reason=error.message, when=now),
-            "error_code": error.code,
-            "error_count": count,
-            "error_retryable": error.retryable,
-        })
+        self.write(
+            {
+                "state": "active" if rate_limited else "error",
+                "last_pull_at": now,
+                "next_pull_at": now + wait,
+                "last_error": self.env._("%(reason)s (at %(when)s UTC)", reason=error.message, when=now),
+                "error_code": error.code,
+                "error_count": count,
+                "error_retryable": error.retryable,
+            }
+        )
 
     def _record_budget_spent(self):
-        next_month = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(months=1)
-        message = self.env._("The monthly read budget of %(budget)s posts is spent; pulling resumes on %(date)s.",
-                             budget=self.read_budget, date=fields.Date.to_string(next_month))
+        next_month = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(
+            months=1
+        )
+        message = self.env._(
+            "The monthly read budget of %(budget)s posts is spent; pulling resumes on %(date)s.",
+            budget=self.read_budget,
+            date=fields.Date.to_string(next_month),
+        )
         _logger.info("Social source %s (%s): %s", self.id, self.name, message)
         self.write({"next_pull_at": next_month, "last_error": message, "error_code": "budget_spent"})
 
     def _lock_for_pull(self):
         """Lock the source row or tell that another worker pulls it."""
-        self.env.cr.execute(SQL(
-            "SELECT id FROM social_source WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
+        self.env.cr.execute(SQL("SELECT id FROM social_source WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", self.id))
         return bool(self.env.cr.fetchone())
 
     @api.model
     def _due_domain(self):
         return [
             ("state", "!=", "paused"),
-            "|", ("state", "=", "active"), ("error_retryable", "=", True),
-            "|", ("next_pull_at", "=", False), ("next_pull_at", "<=", fields.Datetime.now()),
+            "|",
+            ("state", "=", "active"),
+            ("error_retryable", "=", True),
+            "|",
+            ("next_pull_at", "=", False),
+            ("next_pull_at", "<=", fields.Datetime.now()),
         ]
 
     @api.model
@@ -292,16 +345,21 @@ class SocialSource(models.Model):
                 continue
             try:
                 source._sync()
-            except Exception:
-                _logger.exception("Social source %s (%s): unexpected failure while storing a pull", source.id, source.name)
+            # one source's unexpected failure must not stop the others
+            except Exception:  # pylint: disable=broad-exception-caught
+                _logger.exception(
+                    "Social source %s (%s): unexpected failure while storing a pull", source.id, source.name
+                )
                 if not auto_commit:
                     raise
                 self.env.cr.rollback()
-                source._record_failure(channels.ChannelError(
-                    self.env._("Unexpected error while storing the pull; see the server log.")))
+                source._record_failure(
+                    channels.ChannelError(self.env._("Unexpected error while storing the pull; see the server log."))
+                )
             if auto_commit:
                 # Commit each source on its own: a later source's failure must
                 # not undo the pulls already stored, nor their cursors.
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env["ir.cron"]._notify_progress(
-            done=len(sources), remaining=self.search_count(self._due_domain()) if len(sources) == batch_size else 0)
+            done=len(sources), remaining=self.search_count(self._due_domain()) if len(sources) == batch_size else 0
+        )

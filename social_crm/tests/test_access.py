@@ -3,8 +3,17 @@ from odoo.tests import new_test_user, tagged
 
 from .common import SocialCrmCase
 
-SECRETS = ("auth_login", "auth_password", "access_token", "access_token_secret", "api_key", "api_secret",
-           "bearer_token", "session_token", "refresh_token")
+SECRETS = (
+    "auth_login",
+    "auth_password",
+    "access_token",
+    "access_token_secret",
+    "api_key",
+    "api_secret",
+    "bearer_token",
+    "session_token",
+    "refresh_token",
+)
 CREDENTIALS = (*SECRETS, "local_network")
 
 
@@ -17,8 +26,12 @@ class TestSourceCredentials(SocialCrmCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.system_admin = new_test_user(
-            cls.env, login="social_sysadmin", groups="base.group_system,social_crm.group_social_crm_manager",
-            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)])
+            cls.env,
+            login="social_sysadmin",
+            groups="base.group_system,social_crm.group_social_crm_manager",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
         cls.secrets = {name: f"{name}-value" for name in SECRETS}
         cls.source = cls.make_source("https://social.example/feed", name="Partner API", **cls.secrets)
 
@@ -46,8 +59,9 @@ class TestSourceCredentials(SocialCrmCase):
     def test_system_admin_reads_and_sets_credentials(self):
         source = self.source.with_user(self.system_admin)
         self.assertLessEqual(set(CREDENTIALS), set(source.fields_get()))
-        self.assertEqual(source.read(list(CREDENTIALS))[0],
-                         {"id": self.source.id, **self.secrets, "local_network": True})
+        self.assertEqual(
+            source.read(list(CREDENTIALS))[0], {"id": self.source.id, **self.secrets, "local_network": True}
+        )
         source.write({"access_token": "tok-rotated"})
         self.assertEqual(self.source.access_token, "tok-rotated")
 
@@ -67,8 +81,11 @@ class TestSourceCredentials(SocialCrmCase):
             self.source.with_user(self.social_user).unlink()
 
     def test_manager_creates_and_edits_sources(self):
-        source = self.env["social.source"].with_user(self.social_manager).create(
-            {"name": "Forum", "target": "https://forum.example/feed"})
+        source = (
+            self.env["social.source"]
+            .with_user(self.social_manager)
+            .create({"name": "Forum", "target": "https://forum.example/feed"})
+        )
         source.write({"interval_minutes": 60})
         source.action_pause()
         self.assertRecordValues(source, [{"interval_minutes": 60, "state": "paused", "company_id": self.company.id}])
@@ -85,23 +102,42 @@ class TestMultiCompany(SocialCrmCase):
         for key, company in (("own", cls.company), ("other", cls.other_company)):
             source = cls.make_source(f"https://{key}.example/feed", name=f"{key} feed", company_id=company.id)
             identity = cls.env["social.identity"].create(
-                {"platform": "feed", "external_id": f"mailto:{key}@blogs.example", "company_id": company.id})
+                {"platform": "feed", "external_id": f"mailto:{key}@blogs.example", "company_id": company.id}
+            )
             conversation = cls.env["social.conversation"].create(
-                {"platform": "feed", "thread_key": f"{key}-post", "source_id": source.id, "company_id": company.id})
-            message = cls.env["social.message"].create({
-                "platform": "feed", "external_id": f"{key}-post", "conversation_id": conversation.id,
-                "author_id": identity.id, "source_id": source.id, "body": f"<p>{key} post</p>"})
+                {"platform": "feed", "thread_key": f"{key}-post", "source_id": source.id, "company_id": company.id}
+            )
+            message = cls.env["social.message"].create(
+                {
+                    "platform": "feed",
+                    "external_id": f"{key}-post",
+                    "conversation_id": conversation.id,
+                    "author_id": identity.id,
+                    "source_id": source.id,
+                    "body": f"<p>{key} post</p>",
+                }
+            )
             # assigned to the user, so that only the company rule may hide it
-            case = cls.env["social.case"].create({
-                "name": f"{key} case", "company_id": company.id, "user_id": cls.social_user.id, "team_id": False})
+            case = cls.env["social.case"].create(
+                {"name": f"{key} case", "company_id": company.id, "user_id": cls.social_user.id, "team_id": False}
+            )
             cls.records[key] = {
-                "social.source": source, "social.identity": identity, "social.conversation": conversation,
-                "social.message": message, "social.case": case}
+                "social.source": source,
+                "social.identity": identity,
+                "social.conversation": conversation,
+                "social.message": message,
+                "social.case": case,
+            }
         cls.shared_identity = cls.env["social.identity"].create(
-            {"platform": "feed", "external_id": "mailto:shared@blogs.example", "company_id": False})
+            {"platform": "feed", "external_id": "mailto:shared@blogs.example", "company_id": False}
+        )
         cls.both_companies_user = new_test_user(
-            cls.env, login="social_user_both", groups="social_crm.group_social_crm_user",
-            company_id=cls.company.id, company_ids=[(6, 0, (cls.company | cls.other_company).ids)])
+            cls.env,
+            login="social_user_both",
+            groups="social_crm.group_social_crm_user",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, (cls.company | cls.other_company).ids)],
+        )
 
     def visible(self, user, model, **context):
         ids = [records[model].id for records in self.records.values()]
@@ -126,23 +162,30 @@ class TestMultiCompany(SocialCrmCase):
                 self.assertEqual(self.visible(self.both_companies_user, model), both)
                 self.assertEqual(
                     self.visible(self.both_companies_user, model, allowed_company_ids=self.other_company.ids),
-                    self.records["other"][model])
+                    self.records["other"][model],
+                )
 
     def test_shared_identity_visible_to_every_company(self):
         Identity = self.env["social.identity"].with_user(self.social_user)
         self.assertEqual(
             Identity.search([("external_id", "like", "@blogs.example")]),
-            self.shared_identity | self.records["own"]["social.identity"])
-        only_other = Identity.with_context(allowed_company_ids=self.other_company.ids).with_user(
-            self.both_companies_user).search([("external_id", "like", "@blogs.example")])
+            self.shared_identity | self.records["own"]["social.identity"],
+        )
+        only_other = (
+            Identity.with_context(allowed_company_ids=self.other_company.ids)
+            .with_user(self.both_companies_user)
+            .search([("external_id", "like", "@blogs.example")])
+        )
         self.assertEqual(only_other, self.shared_identity | self.records["other"]["social.identity"])
 
     def test_conversation_without_company_visible(self):
         conversation = self.env["social.conversation"].create(
-            {"platform": "feed", "thread_key": "companyless", "company_id": False})
+            {"platform": "feed", "thread_key": "companyless", "company_id": False}
+        )
         self.assertEqual(
             self.env["social.conversation"].with_user(self.social_user).search([("thread_key", "=", "companyless")]),
-            conversation)
+            conversation,
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -153,8 +196,12 @@ class TestCaseVisibility(SocialCrmCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.colleague = new_test_user(
-            cls.env, login="social_colleague", groups="social_crm.group_social_crm_user",
-            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)])
+            cls.env,
+            login="social_colleague",
+            groups="social_crm.group_social_crm_user",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
         Team = cls.env["crm.team"].with_context(tracking_disable=True)
         cls.member_team = Team.create({"name": "Support EU", "member_ids": [(6, 0, cls.social_user.ids)]})
         cls.led_team = Team.create({"name": "Support US", "user_id": cls.social_user.id})
@@ -207,14 +254,24 @@ class TestUserLinksIdentity(SocialCrmCase):
     def test_user_links_identity_to_partner(self):
         partner = self.env["res.partner"].create({"name": "Jo Walker"})
         identity = self.env["social.identity"].create(
-            {"platform": "feed", "external_id": "mailto:jo@blogs.example", "handle": "jo"})
+            {"platform": "feed", "external_id": "mailto:jo@blogs.example", "handle": "jo"}
+        )
         conversation = self.env["social.conversation"].create({"platform": "feed", "thread_key": "jo-1"})
-        message = self.env["social.message"].create({
-            "platform": "feed", "external_id": "jo-1", "conversation_id": conversation.id, "author_id": identity.id})
+        message = self.env["social.message"].create(
+            {"platform": "feed", "external_id": "jo-1", "conversation_id": conversation.id, "author_id": identity.id}
+        )
         identity.with_user(self.social_user).action_link_partner(partner)
-        self.assertRecordValues(identity, [{
-            "partner_id": partner.id, "link_method": "manual", "link_confidence": 1.0,
-            "link_evidence": f"Linked by {self.social_user.name}"}])
+        self.assertRecordValues(
+            identity,
+            [
+                {
+                    "partner_id": partner.id,
+                    "link_method": "manual",
+                    "link_confidence": 1.0,
+                    "link_evidence": f"Linked by {self.social_user.name}",
+                }
+            ],
+        )
         self.assertEqual(message.partner_id, partner, "the user's link reaches messages the user may not edit")
         self.assertEqual(conversation.partner_ids, partner)
         identity.with_user(self.social_user).action_unlink_partner()

@@ -27,8 +27,10 @@ class TestSocialCase(SocialCrmCase):
         self.restart_sequence()
         first = self.Case.create({"name": "Tent pole snapped"})
         second, third = self.Case.create([{"name": "Refund"}, {"name": "Late parcel", "reference": "New"}])
-        self.assertEqual([first.reference, second.reference, third.reference],
-                         ["CASE/2026/00001", "CASE/2026/00002", "CASE/2026/00003"])
+        self.assertEqual(
+            [first.reference, second.reference, third.reference],
+            ["CASE/2026/00001", "CASE/2026/00002", "CASE/2026/00003"],
+        )
 
     def test_reference_year_is_the_year_of_creation(self):
         with freeze_time("2027-01-02 08:00:00"):
@@ -44,8 +46,11 @@ class TestSocialCase(SocialCrmCase):
     def test_display_name_and_search_by_reference(self):
         case = self.Case.create({"name": "Zip broke"})
         self.assertEqual(case.display_name, f"{case.reference} Zip broke")
-        self.assertEqual(self.Case.name_search(case.reference), [(case.id, case.display_name)],
-                         "typing the reference in a Case field finds the case")
+        self.assertEqual(
+            self.Case.name_search(case.reference),
+            [(case.id, case.display_name)],
+            "typing the reference in a Case field finds the case",
+        )
         self.assertIn((case.id, case.display_name), self.Case.name_search("Zip broke"))
 
     def test_default_stage_is_the_first_stage(self):

@@ -39,12 +39,28 @@ class TestCronSyncDue(SocialCrmCase):
             "due-now": {"next_pull_at": NOW},
             "not-yet": {"next_pull_at": NOW + timedelta(minutes=1)},
             "paused": {"state": "paused"},
-            "dead": {"state": "error", "error_code": "not_found", "error_retryable": False, "error_count": 1,
-                     "next_pull_at": NOW - timedelta(hours=1)},
-            "flaky-ready": {"state": "error", "error_code": "unavailable", "error_retryable": True,
-                            "error_count": 2, "last_error": "down", "next_pull_at": NOW - timedelta(minutes=1)},
-            "flaky-waiting": {"state": "error", "error_code": "unavailable", "error_retryable": True,
-                              "error_count": 2, "next_pull_at": NOW + timedelta(minutes=1)},
+            "dead": {
+                "state": "error",
+                "error_code": "not_found",
+                "error_retryable": False,
+                "error_count": 1,
+                "next_pull_at": NOW - timedelta(hours=1),
+            },
+            "flaky-ready": {
+                "state": "error",
+                "error_code": "unavailable",
+                "error_retryable": True,
+                "error_count": 2,
+                "last_error": "down",
+                "next_pull_at": NOW - timedelta(minutes=1),
+            },
+            "flaky-waiting": {
+                "state": "error",
+                "error_code": "unavailable",
+                "error_retryable": True,
+                "error_count": 2,
+                "next_pull_at": NOW + timedelta(minutes=1),
+            },
         }
         sources = {
             name: self.make_source(self.make_blog(name, count=1), name=name, **values)
@@ -57,17 +73,31 @@ class TestCronSyncDue(SocialCrmCase):
             with self.subTest(source=name):
                 self.assertEqual(len(self.messages_of(source)), 1 if name in pulled else 0)
                 self.assertEqual(source.last_pull_at, NOW if name in pulled else False)
-        self.assertRecordValues(sources["flaky-ready"], [{
-            "state": "active", "error_code": False, "error_count": 0, "error_retryable": False,
-            "last_error": False, "next_pull_at": NOW + timedelta(minutes=15)}])
-        self.assertRecordValues(sources["paused"] | sources["dead"], [
-            {"state": "paused", "next_pull_at": False}, {"state": "error", "next_pull_at": NOW - timedelta(hours=1)}])
+        self.assertRecordValues(
+            sources["flaky-ready"],
+            [
+                {
+                    "state": "active",
+                    "error_code": False,
+                    "error_count": 0,
+                    "error_retryable": False,
+                    "last_error": False,
+                    "next_pull_at": NOW + timedelta(minutes=15),
+                }
+            ],
+        )
+        self.assertRecordValues(
+            sources["paused"] | sources["dead"],
+            [{"state": "paused", "next_pull_at": False}, {"state": "error", "next_pull_at": NOW - timedelta(hours=1)}],
+        )
 
     def test_success_sets_next_pull_from_interval(self):
         source = self.make_source(self.make_blog("hourly", count=2), interval_minutes=60)
         self.run_cron(NOW)
-        self.assertRecordValues(source, [{
-            "state": "active", "last_pull_at": NOW, "next_pull_at": NOW + timedelta(hours=1), "error_count": 0}])
+        self.assertRecordValues(
+            source,
+            [{"state": "active", "last_pull_at": NOW, "next_pull_at": NOW + timedelta(hours=1), "error_count": 0}],
+        )
         self.run_cron(NOW + timedelta(minutes=59))
         self.assertEqual(self.pulled_blogs(), ["hourly"], "not due again before its interval")
         self.run_cron(NOW + timedelta(hours=1))
@@ -80,9 +110,19 @@ class TestCronSyncDue(SocialCrmCase):
         with freeze_time(NOW), self.assertLogs("odoo.addons.social_crm.models.social_source", "WARNING") as logs:
             self.env["social.source"]._cron_sync_due()
         self.assertIn("does not exist (HTTP 404)", logs.output[0])
-        self.assertRecordValues(source, [{
-            "state": "error", "error_code": "not_found", "error_retryable": False, "error_count": 1,
-            "last_pull_at": NOW, "next_pull_at": NOW + timedelta(minutes=10)}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "error",
+                    "error_code": "not_found",
+                    "error_retryable": False,
+                    "error_count": 1,
+                    "last_pull_at": NOW,
+                    "next_pull_at": NOW + timedelta(minutes=10),
+                }
+            ],
+        )
         self.assertIn("does not exist (HTTP 404)", source.last_error)
         self.run_cron(NOW + timedelta(days=1))
         self.assertEqual(self.pulled_blogs(), ["gone"], "a feed that is gone waits for a person")
@@ -93,8 +133,9 @@ class TestCronSyncDue(SocialCrmCase):
         for count, minutes in ((1, 10), (2, 20), (3, 40), (4, 80)):
             with freeze_time(NOW), mute_logger("odoo.addons.social_crm.models.social_source"):
                 source.with_user(self.social_manager).action_sync()
-            self.assertRecordValues(source, [{
-                "state": "error", "error_count": count, "next_pull_at": NOW + timedelta(minutes=minutes)}])
+            self.assertRecordValues(
+                source, [{"state": "error", "error_count": count, "next_pull_at": NOW + timedelta(minutes=minutes)}]
+            )
 
     def test_retryable_error_backs_off_then_recovers(self):
         self.make_blog("flaky", count=2)
@@ -103,24 +144,46 @@ class TestCronSyncDue(SocialCrmCase):
         at = NOW
         for count, minutes in enumerate((10, 20, 40, 80), start=1):
             self.run_cron(at)
-            self.assertRecordValues(source, [{
-                "state": "error", "error_code": "unavailable", "error_retryable": True, "error_count": count,
-                "last_pull_at": at, "next_pull_at": at + timedelta(minutes=minutes)}])
+            self.assertRecordValues(
+                source,
+                [
+                    {
+                        "state": "error",
+                        "error_code": "unavailable",
+                        "error_retryable": True,
+                        "error_count": count,
+                        "last_pull_at": at,
+                        "next_pull_at": at + timedelta(minutes=minutes),
+                    }
+                ],
+            )
             self.assertIn("HTTP 503", source.last_error)
             self.run_cron(at + timedelta(minutes=minutes, seconds=-1))
             self.assertEqual(len(self.pulled_blogs()), count, "not retried before its back-off has passed")
             at += timedelta(minutes=minutes)
         del self.site.scripted["/flaky/feed"]
         self.run_cron(at)
-        self.assertRecordValues(source, [{
-            "state": "active", "error_code": False, "error_retryable": False, "error_count": 0,
-            "last_error": False, "last_pull_at": at, "next_pull_at": at + timedelta(minutes=10)}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "active",
+                    "error_code": False,
+                    "error_retryable": False,
+                    "error_count": 0,
+                    "last_error": False,
+                    "last_pull_at": at,
+                    "next_pull_at": at + timedelta(minutes=10),
+                }
+            ],
+        )
         self.assertEqual(len(self.messages_of(source)), 2)
 
     def test_back_off_is_capped(self):
         self.site.script("/flaky/feed", Reply(502))
-        source = self.make_source(f"{self.site.url}/flaky/feed", interval_minutes=10, state="error",
-                                  error_retryable=True, error_count=9)
+        source = self.make_source(
+            f"{self.site.url}/flaky/feed", interval_minutes=10, state="error", error_retryable=True, error_count=9
+        )
         self.run_cron(NOW)
         self.assertRecordValues(source, [{"error_count": 10, "next_pull_at": NOW + timedelta(minutes=10 * 32)}])
 
@@ -135,23 +198,31 @@ class TestCronSyncDue(SocialCrmCase):
         self.site.script("/popular/feed", Reply(429, "slow down", headers={"Retry-After": "3600"}))
         source = self.make_source(f"{self.site.url}/popular/feed", interval_minutes=15)
         self.run_cron(NOW)
-        self.assertRecordValues(source, [{
-            "state": "active", "error_code": "rate_limited", "error_retryable": True, "error_count": 1,
-            "next_pull_at": NOW + timedelta(hours=1)}])
+        self.assert_rate_limited(source, until=NOW + timedelta(hours=1))
         self.assertIn("HTTP 429", source.last_error)
         del self.site.scripted["/popular/feed"]
         self.run_cron(NOW + timedelta(minutes=59))
         self.assertEqual(self.pulled_blogs(), ["popular"], "the platform's wait is respected")
         self.run_cron(NOW + timedelta(hours=1))
         self.assertEqual(len(self.messages_of(source)), 3)
-        self.assertRecordValues(source, [{
-            "state": "active", "error_count": 0, "error_code": False,
-            "next_pull_at": NOW + timedelta(hours=1, minutes=15)}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "active",
+                    "error_count": 0,
+                    "error_code": False,
+                    "next_pull_at": NOW + timedelta(hours=1, minutes=15),
+                }
+            ],
+        )
 
     def test_rate_limit_until_http_date(self):
         until = NOW + timedelta(hours=2)
-        self.site.script("/popular/feed", Reply(429, headers={
-            "Retry-After": format_datetime(until.replace(tzinfo=timezone.utc), usegmt=True)}))
+        self.site.script(
+            "/popular/feed",
+            Reply(429, headers={"Retry-After": format_datetime(until.replace(tzinfo=timezone.utc), usegmt=True)}),
+        )
         source = self.make_source(f"{self.site.url}/popular/feed")
         self.run_cron(NOW)
         self.assertRecordValues(source, [{"state": "active", "next_pull_at": until}])
@@ -165,20 +236,26 @@ class TestCronSyncDue(SocialCrmCase):
         last = self.make_source(self.make_blog("last", count=3), name="last")
         self.run_cron(NOW)
         self.assertEqual(self.pulled_blogs(), ["gone", "first", "broken", "last"])
-        self.assertRecordValues(dead | first | broken | last, [
-            {"state": "error", "error_code": "not_found"},
-            {"state": "active", "error_code": False},
-            {"state": "error", "error_code": "invalid_data"},
-            {"state": "active", "error_code": False},
-        ])
+        self.assertRecordValues(
+            dead | first | broken | last,
+            [
+                {"state": "error", "error_code": "not_found"},
+                {"state": "active", "error_code": False},
+                {"state": "error", "error_code": "invalid_data"},
+                {"state": "active", "error_code": False},
+            ],
+        )
         self.assertEqual(len(self.messages_of(first)), 2)
         self.assertEqual(len(self.messages_of(last)), 3)
 
     def test_batch_pulls_longest_waiting_first(self):
         sources = [
             self.make_source(self.make_blog(name, count=1), name=name, next_pull_at=next_pull_at)
-            for name, next_pull_at in (("recent", NOW - timedelta(minutes=5)), ("old", NOW - timedelta(hours=3)),
-                                       ("new", False))
+            for name, next_pull_at in (
+                ("recent", NOW - timedelta(minutes=5)),
+                ("old", NOW - timedelta(hours=3)),
+                ("new", False),
+            )
         ]
         self.run_cron(NOW, batch_size=2)
         self.assertEqual(self.pulled_blogs(), ["new", "old"])

@@ -12,13 +12,21 @@ class TestNeutralize(SocialCrmCase):
     def test_neutralize_blanks_credentials_and_pauses_sources(self):
         Source = self.env["social.source"]
         # every text field restricted to system administrators holds a secret
-        secret_fields = [name for name, field in Source._fields.items()
-                         if field.groups == "base.group_system" and field.type == "char"]
+        secret_fields = [
+            name
+            for name, field in Source._fields.items()
+            if field.groups == "base.group_system" and field.type == "char"
+        ]
         self.assertIn("access_token", secret_fields)
         secrets = {name: f"{name}-value" for name in secret_fields}
         active = self.make_source(self.make_blog("staging", count=1), name="active", **secrets)
-        failing = self.make_source(self.make_blog("flaky", count=1), name="failing", state="error",
-                                   error_retryable=True, bearer_token="bearer-value")
+        failing = self.make_source(
+            self.make_blog("flaky", count=1),
+            name="failing",
+            state="error",
+            error_retryable=True,
+            bearer_token="bearer-value",
+        )
         archived = self.make_source(self.make_blog("old", count=1), name="archived", active=False, **secrets)
         sources = active | failing | archived
 

@@ -29,57 +29,93 @@ class TestPartnerSocialTab(SocialCrmCase):
         # a brand announcement that Jo answers, Jo's own posts, and the shop's posts
         cls.announcement = cls.post("launch", cls.brand_account, start)
         cls.jo_reply = cls.post("launch-r1", cls.jo_account, start + timedelta(hours=1), thread=cls.announcement)
-        cls.stranger_reply = cls.post("launch-r2", cls.stranger_account, start + timedelta(hours=2),
-                                      thread=cls.announcement)
+        cls.stranger_reply = cls.post(
+            "launch-r2", cls.stranger_account, start + timedelta(hours=2), thread=cls.announcement
+        )
         cls.jo_post = cls.post("jo-trip", cls.jo_account, start + timedelta(days=1))
         cls.jo_old_post = cls.post("jo-2019", cls.jo_old_account, start - timedelta(days=900))
         cls.shop_post = cls.post("shop-sale", cls.shop_account, start + timedelta(days=2))
         cls.shop_post_2 = cls.post("shop-hours", cls.shop_account, start + timedelta(days=3))
 
         Case = cls.env["social.case"]
-        cls.brand_case = Case.create({"name": "Launch questions", "partner_id": cls.company_partner.id,
-                                      "user_id": cls.social_user.id, "team_id": False})
-        cls.jo_case = Case.create({"name": "Broken pole", "partner_id": cls.contact.id,
-                                   "user_id": cls.social_manager.id, "team_id": False})
+        cls.brand_case = Case.create(
+            {
+                "name": "Launch questions",
+                "partner_id": cls.company_partner.id,
+                "user_id": cls.social_user.id,
+                "team_id": False,
+            }
+        )
+        cls.jo_case = Case.create(
+            {"name": "Broken pole", "partner_id": cls.contact.id, "user_id": cls.social_manager.id, "team_id": False}
+        )
 
     @classmethod
     def identity(cls, handle, partner):
-        return cls.env["social.identity"].create({
-            "platform": "feed", "external_id": f"blogs.example:{handle}", "handle": handle,
-            "partner_id": partner.id, "link_method": "manual", "link_confidence": 1.0})
+        return cls.env["social.identity"].create(
+            {
+                "platform": "feed",
+                "external_id": f"blogs.example:{handle}",
+                "handle": handle,
+                "partner_id": partner.id,
+                "link_method": "manual",
+                "link_confidence": 1.0,
+            }
+        )
 
     @classmethod
     def post(cls, key, author, posted_at, thread=None):
-        conversation = thread.conversation_id if thread else cls.env["social.conversation"].create(
-            {"platform": "feed", "thread_key": key})
-        return cls.env["social.message"].create({
-            "platform": "feed", "external_id": key, "conversation_id": conversation.id, "author_id": author.id,
-            "posted_at": posted_at, "body": f"<p>{key}</p>",
-            "parent_id": thread.id if thread else False})
+        conversation = (
+            thread.conversation_id
+            if thread
+            else cls.env["social.conversation"].create({"platform": "feed", "thread_key": key})
+        )
+        return cls.env["social.message"].create(
+            {
+                "platform": "feed",
+                "external_id": key,
+                "conversation_id": conversation.id,
+                "author_id": author.id,
+                "posted_at": posted_at,
+                "body": f"<p>{key}</p>",
+                "parent_id": thread.id if thread else False,
+            }
+        )
 
     def counts(self, partner, user):
         partner = partner.with_user(user)
         return {
-            "identities": partner.social_identity_count, "messages": partner.social_message_count,
-            "conversations": partner.social_conversation_count, "cases": partner.social_case_count,
+            "identities": partner.social_identity_count,
+            "messages": partner.social_message_count,
+            "conversations": partner.social_conversation_count,
+            "cases": partner.social_case_count,
         }
 
     def test_tab_lists_identities_and_latest_messages(self):
         self.assertEqual(self.contact.social_identity_ids, self.jo_account | self.jo_old_account)
-        self.assertEqual(self.contact.social_message_ids.ids,
-                         [self.jo_post.id, self.jo_reply.id, self.jo_old_post.id], "newest first")
+        self.assertEqual(
+            self.contact.social_message_ids.ids,
+            [self.jo_post.id, self.jo_reply.id, self.jo_old_post.id],
+            "newest first",
+        )
 
     def test_counts_include_contacts(self):
-        self.assertEqual(self.counts(self.contact, self.social_manager), {
-            "identities": 3, "messages": 5, "conversations": 5, "cases": 1})
-        self.assertEqual(self.counts(self.address, self.social_manager), {
-            "identities": 1, "messages": 2, "conversations": 2, "cases": 0})
+        self.assertEqual(
+            self.counts(self.contact, self.social_manager),
+            {"identities": 3, "messages": 5, "conversations": 5, "cases": 1},
+        )
+        self.assertEqual(
+            self.counts(self.address, self.social_manager),
+            {"identities": 1, "messages": 2, "conversations": 2, "cases": 0},
+        )
 
     def test_counts_include_contacts_of_contacts(self):
         """The buttons open ``child_of`` their partner: the shop, a contact of
         a contact, counts on the company as it shows in the lists."""
-        self.assertEqual(self.counts(self.company_partner, self.social_manager), {
-            "identities": 4, "messages": 6, "conversations": 5, "cases": 2})
+        self.assertEqual(
+            self.counts(self.company_partner, self.social_manager),
+            {"identities": 4, "messages": 6, "conversations": 5, "cases": 2},
+        )
 
     def test_conversation_counted_once_per_customer(self):
         """A thread where the company and its contact both speak is one
@@ -120,10 +156,15 @@ class TestPartnerSocialTab(SocialCrmCase):
         action = self.company_partner.action_view_social_conversations()
         self.assertEqual(
             self.env["social.conversation"].search(action["domain"]),
-            self.announcement.conversation_id | self.jo_post.conversation_id | self.jo_old_post.conversation_id
-            | self.shop_post.conversation_id | self.shop_post_2.conversation_id)
-        self.assertNotIn(self.stranger_account, self.env["social.identity"].search(
-            partner.action_view_social_identities()["domain"]))
+            self.announcement.conversation_id
+            | self.jo_post.conversation_id
+            | self.jo_old_post.conversation_id
+            | self.shop_post.conversation_id
+            | self.shop_post_2.conversation_id,
+        )
+        self.assertNotIn(
+            self.stranger_account, self.env["social.identity"].search(partner.action_view_social_identities()["domain"])
+        )
         self.assertEqual(partner.action_view_social_cases()["context"], {"default_partner_id": partner.id})
 
     def test_new_case_from_button_is_for_the_partner(self):
@@ -168,18 +209,29 @@ class TestLinkIdentityToPartner(SocialCrmCase):
         self.assertEqual(customer.social_message_ids, by_writer)
         self.assertEqual(customer.social_identity_ids, writer)
         self.assertEqual(by_writer.conversation_id.mapped("partner_ids"), customer)
-        self.assertEqual(self.env["social.conversation"].search([("partner_ids", "=", customer.id)]),
-                         by_writer.conversation_id)
+        self.assertEqual(
+            self.env["social.conversation"].search([("partner_ids", "=", customer.id)]), by_writer.conversation_id
+        )
         self.assertEqual(customer.with_user(self.social_user).social_conversation_count, 2)
 
-        entries.insert(0, SampleEntry(
-            id="hike-new", title="Winter ascent", author="Writer 0", email="writer0@blogs.example",
-            published=datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc), body="<p>Snow everywhere.</p>"))
+        entries.insert(
+            0,
+            SampleEntry(
+                id="hike-new",
+                title="Winter ascent",
+                author="Writer 0",
+                email="writer0@blogs.example",
+                published=datetime(2026, 11, 20, 7, 0, tzinfo=timezone.utc),
+                body="<p>Snow everywhere.</p>",
+            ),
+        )
         source.with_user(self.social_manager).action_sync()
         customer.invalidate_recordset()
-        self.assertEqual(customer.social_message_ids.mapped("title"),
-                         ["Winter ascent", "Field notes #2", "Field notes #0"],
-                         "a post after the link lands on the customer, newest first")
+        self.assertEqual(
+            customer.social_message_ids.mapped("title"),
+            ["Winter ascent", "Field notes #2", "Field notes #0"],
+            "a post after the link lands on the customer, newest first",
+        )
 
     def test_unlink_takes_messages_off_the_partner(self):
         url = self.make_blog("camp", count=1, comments=2)

@@ -15,16 +15,29 @@ class TestPartnerTour(HttpCase):
         published = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
         site = FeedSite().start()
         self.addCleanup(site.stop)
-        url = site.add_blog("tour", [SampleEntry(
-            id="frost", title="Pegs bent in the frost", author="Tour Writer", email="writer@tour.example",
-            published=published, body="<p>Pegs bent in the frost.</p>",
-            comments=[SampleComment("frost-c1", "Helper", "<p>Use the spare pole.</p>", published)])])
-        source = self.env["social.source"].create({
-            "name": "Tour blog", "platform": "feed", "mode": "feed", "target": url, "local_network": True})
+        url = site.add_blog(
+            "tour",
+            [
+                SampleEntry(
+                    id="frost",
+                    title="Pegs bent in the frost",
+                    author="Tour Writer",
+                    email="writer@tour.example",
+                    published=published,
+                    body="<p>Pegs bent in the frost.</p>",
+                    comments=[SampleComment("frost-c1", "Helper", "<p>Use the spare pole.</p>", published)],
+                )
+            ],
+        )
+        source = self.env["social.source"].create(
+            {"name": "Tour blog", "platform": "feed", "mode": "feed", "target": url, "local_network": True}
+        )
         source.action_sync()
         partner = self.env["res.partner"].create({"name": "Tour Customer", "email": "writer@tour.example"})
         identity = self.env["social.identity"].search([("email", "=", "writer@tour.example")])
         identity.action_link_partner(partner, method="email", confidence=0.95, evidence="Same email")
-        new_test_user(self.env, login="tour_salesman", groups="social_crm.group_social_crm_user,base.group_partner_manager")
+        new_test_user(
+            self.env, login="tour_salesman", groups="social_crm.group_social_crm_user,base.group_partner_manager"
+        )
 
         self.start_tour(f"/odoo/res.partner/{partner.id}", "social_crm_partner_social_tab", login="tour_salesman")

@@ -4,6 +4,7 @@ messages stored; pulls that are idempotent and resume where they stopped;
 replies stored before their parents; rate limits, outages and revoked
 credentials stored on the source; X's monthly read budget; Bluesky sessions
 renewed and kept."""
+
 import itertools
 import json
 import time
@@ -49,10 +50,17 @@ class PlatformSyncCase(SocialCrmCase):
         return server
 
     def make_platform_source(self, platform, mode, api_url, target, **values):
-        return self.env["social.source"].create({
-            "name": f"{platform} {mode}", "platform": platform, "mode": mode, "target": target,
-            "api_url": api_url, "local_network": True, **values,
-        })
+        return self.env["social.source"].create(
+            {
+                "name": f"{platform} {mode}",
+                "platform": platform,
+                "mode": mode,
+                "target": target,
+                "api_url": api_url,
+                "local_network": True,
+                **values,
+            }
+        )
 
     def sync(self, source):
         return source.with_user(self.social_manager).action_sync()
@@ -88,8 +96,9 @@ class TestXSync(PlatformSyncCase):
     def x_source(self, mode="mentions", target="@acme", kind="user", **values):
         """``kind``: an app-only ``bearer`` token or the ``user`` context of @acme."""
         credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in self.api.credentials(kind).items()}
-        return self.make_platform_source("x", mode, f"{self.api.url}/2", target, max_items=1000,
-                                         **credentials, **values)
+        return self.make_platform_source(
+            "x", mode, f"{self.api.url}/2", target, max_items=1000, **credentials, **values
+        )
 
     def mention_ids(self):
         return {tweet["id"] for tweet in self.api.mentions_of(self.api.account)}
@@ -102,8 +111,9 @@ class TestXSync(PlatformSyncCase):
         self.assertTrue(self.sync(source))
 
         api, messages = self.api, self.stored(source)
-        self.assertRecordValues(source, [{"state": "active", "last_error": False, "reads_this_month": 55,
-                                          "reads_month": "2026-11"}])
+        self.assertRecordValues(
+            source, [{"state": "active", "last_error": False, "reads_this_month": 55, "reads_month": "2026-11"}]
+        )
         self.assertLessEqual(self.mention_ids(), set(messages))
         for external_id, message in messages.items():
             tweet = api.tweets[external_id]
@@ -114,8 +124,10 @@ class TestXSync(PlatformSyncCase):
             self.assertEqual(message.direction, "outbound" if tweet["author_id"] == api.account else "inbound")
             self.assertEqual(message.author_id.external_id, tweet["author_id"])
         self.assertIn("outbound", {m.direction for m in messages.values()}, "the account's own tweets came too")
-        self.assertTrue(any(m.parent_id.id > m.id for m in messages.values()),
-                        "pages come newest first: some replies were stored before their parent, then threaded")
+        self.assertTrue(
+            any(m.parent_id.id > m.id for m in messages.values()),
+            "pages come newest first: some replies were stored before their parent, then threaded",
+        )
         conversations = self.env["social.conversation"].search([("source_id", "=", source.id)])
         self.assertEqual(set(conversations.mapped("thread_key")), {api.tweets[i]["conversation_id"] for i in messages})
         for conversation in conversations:
@@ -124,9 +136,17 @@ class TestXSync(PlatformSyncCase):
             self.assertEqual(conversation.visibility, "public")
         for identity in self.messages_of(source).author_id:
             user = api.users[identity.external_id]
-            self.assertRecordValues(identity, [{
-                "handle": user["username"], "name": user["name"], "profile_url": f"https://x.com/{user['username']}",
-                "follower_count": user["public_metrics"]["followers_count"]}])
+            self.assertRecordValues(
+                identity,
+                [
+                    {
+                        "handle": user["username"],
+                        "name": user["name"],
+                        "profile_url": f"https://x.com/{user['username']}",
+                        "follower_count": user["public_metrics"]["followers_count"],
+                    }
+                ],
+            )
         newest = max(self.mention_ids(), key=lambda i: (len(i), i))
         self.assertEqual(source.cursor, {"since_id": newest, "user_id": api.account})
 
@@ -167,8 +187,11 @@ class TestXSync(PlatformSyncCase):
         self.assertIn("HTTP 503", output)
         page_one = self.api.mentions_of(self.api.account)[:10]
         referenced = {ref["id"] for tweet in page_one for ref in tweet.get("referenced_tweets", ())}
-        self.assertEqual(set(self.stored(source)), {tweet["id"] for tweet in page_one} | referenced,
-                         "page one and the tweets it references, nothing of page two")
+        self.assertEqual(
+            set(self.stored(source)),
+            {tweet["id"] for tweet in page_one} | referenced,
+            "page one and the tweets it references, nothing of page two",
+        )
         self.assertEqual(source.reads_this_month, 10, "the stored page was billed and counted")
         self.assertTrue(source.cursor["next_token"])
         self.assertEqual(source.cursor["user_id"], self.api.account)
@@ -183,21 +206,35 @@ class TestXSync(PlatformSyncCase):
 
     def test_spent_rate_limit_sets_the_next_pull_without_sleeping(self):
         api = self.serve(XApi.generate(posts=60, authors=12, threads=8, seed=3, page_cap=10, rate_limit=2))
-        source = self.make_platform_source("x", "mentions", f"{api.url}/2", api.account, interval_minutes=5,
-                                           max_items=1000, bearer_token=api.bearer_token)
+        source = self.make_platform_source(
+            "x",
+            "mentions",
+            f"{api.url}/2",
+            api.account,
+            interval_minutes=5,
+            max_items=1000,
+            bearer_token=api.bearer_token,
+        )
         with freeze_time(NOW), patch.object(time, "sleep", side_effect=AssertionError("a pull never sleeps")):
             self.sync(source)
         self.assertEqual(len(api.requests), 2, "no call once the window's calls are spent")
-        self.assertRecordValues(source, [{
-            "state": "active", "error_code": False, "last_pull_at": NOW, "next_pull_at": NOW + timedelta(seconds=900)}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "active",
+                    "error_code": False,
+                    "last_pull_at": NOW,
+                    "next_pull_at": NOW + timedelta(seconds=900),
+                }
+            ],
+        )
         self.assertTrue(source.cursor["next_token"], "the next pull goes on with page three")
 
         with freeze_time(NOW + timedelta(minutes=1)), patch.object(time, "sleep", side_effect=AssertionError):
             output = self.sync_failing(source)
         self.assertIn("HTTP 429", output)
-        self.assertRecordValues(source, [{
-            "state": "active", "error_code": "rate_limited", "error_retryable": True,
-            "next_pull_at": NOW + timedelta(seconds=900), "error_count": 1}])
+        self.assert_rate_limited(source, until=NOW + timedelta(seconds=900))
 
     def test_revoked_or_refused_credentials_ask_to_reconnect(self):
         for reply in (None, Reply(403, json.dumps(problem(403, "Forbidden", "Forbidden")))):
@@ -207,8 +244,14 @@ class TestXSync(PlatformSyncCase):
                 if reply:
                     self.api.fail_next(reply)
                 self.sync_failing(source)
-                self.assert_failed(source, "auth", "reconnect the source", self.api.access_token,
-                                   self.api.access_token_secret, self.api.consumer_secret)
+                self.assert_failed(
+                    source,
+                    "auth",
+                    "reconnect the source",
+                    self.api.access_token,
+                    self.api.access_token_secret,
+                    self.api.consumer_secret,
+                )
                 self.assertFalse(self.messages_of(source))
                 self.assertEqual(source.error_count, 1)
 
@@ -223,9 +266,17 @@ class TestXSync(PlatformSyncCase):
 
             self.sync(source)
         self.assertEqual(len(self.served(path)), 3, "a spent budget sends no request")
-        self.assertRecordValues(source, [{
-            "next_pull_at": datetime(2026, 12, 1), "error_code": "budget_spent", "state": "active",
-            "reads_this_month": 25}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "next_pull_at": datetime(2026, 12, 1),
+                    "error_code": "budget_spent",
+                    "state": "active",
+                    "reads_this_month": 25,
+                }
+            ],
+        )
         self.assertIn("2026-12-01", source.last_error)
 
         with freeze_time(datetime(2026, 12, 1, 0, 5)):
@@ -241,8 +292,9 @@ class TestXSync(PlatformSyncCase):
             self.api.requests.clear()
             self.sync(source)
         self.assertFalse(self.api.requests)
-        self.assertRecordValues(source, [{"next_pull_at": datetime(2026, 12, 1), "error_code": "budget_spent",
-                                          "state": "active"}])
+        self.assertRecordValues(
+            source, [{"next_pull_at": datetime(2026, 12, 1), "error_code": "budget_spent", "state": "active"}]
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -259,8 +311,7 @@ class TestMastodonSync(PlatformSyncCase):
         return f"127.0.0.1:{self.api.port}:{status.id}"
 
     def mastodon_source(self, mode="hashtag", target="#tentworks", **values):
-        return self.make_platform_source("mastodon", mode, self.api.url, target,
-                                         access_token=MASTODON_TOKEN, **values)
+        return self.make_platform_source("mastodon", mode, self.api.url, target, access_token=MASTODON_TOKEN, **values)
 
     def test_hashtag_threads_authors_and_kinds(self):
         api, jo, al = self.api, self.jo, self.al
@@ -279,19 +330,43 @@ class TestMastodonSync(PlatformSyncCase):
         self.assertEqual((a.parent_id, t.parent_id, d.parent_id, q.parent_id), (q, a, x, self.env["social.message"]))
         self.assertEqual(q.conversation_id, a.conversation_id | t.conversation_id)
         self.assertEqual(x.conversation_id, d.conversation_id)
-        self.assertRecordValues(q.conversation_id | r.conversation_id | x.conversation_id, [
-            {"thread_key": self.key(question), "kind": "one_to_one_to_many", "post_count": 3, "root_message_id": q.id},
-            {"thread_key": self.key(review), "kind": "one_to_many", "post_count": 1, "root_message_id": r.id},
-            {"thread_key": self.key(alps), "kind": "one_to_one_to_many", "post_count": 2, "root_message_id": x.id},
-        ])
+        self.assertRecordValues(
+            q.conversation_id | r.conversation_id | x.conversation_id,
+            [
+                {
+                    "thread_key": self.key(question),
+                    "kind": "one_to_one_to_many",
+                    "post_count": 3,
+                    "root_message_id": q.id,
+                },
+                {"thread_key": self.key(review), "kind": "one_to_many", "post_count": 1, "root_message_id": r.id},
+                {"thread_key": self.key(alps), "kind": "one_to_one_to_many", "post_count": 2, "root_message_id": x.id},
+            ],
+        )
         self.assertEqual([m.direction for m in (q, a, t, r)], ["inbound", "outbound", "inbound", "inbound"])
-        self.assertRecordValues(q.author_id | r.author_id | a.author_id, [
-            {"handle": "jo@mastodon.social", "name": "Jo Camper", "follower_count": 321,
-             "external_id": "https://mastodon.social/users/jo"},
-            {"handle": "al@127.0.0.1", "name": "Al Pine", "follower_count": 12, "external_id": f"{api.url}/users/al"},
-            {"handle": "tentworks@127.0.0.1", "name": "Tentworks Outdoor Gear", "follower_count": 5400,
-             "external_id": f"{api.url}/users/tentworks"},
-        ])
+        self.assertRecordValues(
+            q.author_id | r.author_id | a.author_id,
+            [
+                {
+                    "handle": "jo@mastodon.social",
+                    "name": "Jo Camper",
+                    "follower_count": 321,
+                    "external_id": "https://mastodon.social/users/jo",
+                },
+                {
+                    "handle": "al@127.0.0.1",
+                    "name": "Al Pine",
+                    "follower_count": 12,
+                    "external_id": f"{api.url}/users/al",
+                },
+                {
+                    "handle": "tentworks@127.0.0.1",
+                    "name": "Tentworks Outdoor Gear",
+                    "follower_count": 5400,
+                    "external_id": f"{api.url}/users/tentworks",
+                },
+            ],
+        )
         self.assertEqual(a.author_id.website, "https://tentworks.example", "a website the instance verified")
         self.assertEqual(source.cursor, {"account_id": api.owner.id, "since_id": advice.id})
 
@@ -316,12 +391,17 @@ class TestMastodonSync(PlatformSyncCase):
 
         messages = self.stored(source)
         q, a = messages[self.key(question)], messages[self.key(answer)]
-        self.assertRecordValues(q | a, [
-            {"visibility": "private", "direction": "inbound", "parent_id": False},
-            {"visibility": "private", "direction": "outbound", "parent_id": q.id},
-        ])
-        self.assertRecordValues(q.conversation_id, [{
-            "thread_key": self.key(question), "kind": "one_to_one", "visibility": "private", "post_count": 2}])
+        self.assertRecordValues(
+            q | a,
+            [
+                {"visibility": "private", "direction": "inbound", "parent_id": False},
+                {"visibility": "private", "direction": "outbound", "parent_id": q.id},
+            ],
+        )
+        self.assertRecordValues(
+            q.conversation_id,
+            [{"thread_key": self.key(question), "kind": "one_to_one", "visibility": "private", "post_count": 2}],
+        )
         self.assertEqual(a.conversation_id, q.conversation_id)
 
     def test_a_reply_stored_before_its_parent_is_threaded_when_the_parent_arrives(self):
@@ -344,13 +424,11 @@ class TestMastodonSync(PlatformSyncCase):
     def test_429_sets_the_next_pull_from_the_reset_and_stays_active(self):
         with freeze_time(NOW):
             api = self.serve(MastodonApi(token=MASTODON_TOKEN, quota=0, window=120))
-            source = self.make_platform_source("mastodon", "hashtag", api.url, "tentworks",
-                                               access_token=MASTODON_TOKEN)
+            source = self.make_platform_source("mastodon", "hashtag", api.url, "tentworks", access_token=MASTODON_TOKEN)
             output = self.sync_failing(source)
         self.assertIn("HTTP 429", output)
-        self.assertRecordValues(source, [{
-            "state": "active", "error_code": "rate_limited", "error_retryable": True,
-            "next_pull_at": NOW + timedelta(seconds=120), "last_pull_at": NOW}])
+        self.assert_rate_limited(source, until=NOW + timedelta(seconds=120))
+        self.assertEqual(source.last_pull_at, NOW)
 
     def test_a_spent_quota_stops_the_pull_and_waits_for_the_reset(self):
         with freeze_time(NOW):
@@ -358,8 +436,9 @@ class TestMastodonSync(PlatformSyncCase):
             jo = api.add_account("jo")
             for n in range(100):
                 api.post(jo, f"Tent test {n}", tag="tentworks")
-            source = self.make_platform_source("mastodon", "hashtag", api.url, "tentworks",
-                                               access_token=MASTODON_TOKEN, max_items=1000)
+            source = self.make_platform_source(
+                "mastodon", "hashtag", api.url, "tentworks", access_token=MASTODON_TOKEN, max_items=1000
+            )
             self.sync(source)
         self.assertEqual(len(api.requests), 3, "credentials and two pages: no request that would be refused")
         self.assertEqual(len(self.messages_of(source)), 80)
@@ -368,21 +447,36 @@ class TestMastodonSync(PlatformSyncCase):
     def test_outage_backs_off_then_recovers(self):
         self.api.post(self.jo, "Tent test", tag="tentworks")
         source = self.mastodon_source(interval_minutes=10)
-        self.api.fail(TAG_PATH, Reply(503, "<html>busy</html>"), Reply(503, "<html>busy</html>"),
-                      Reply(503, "<html>busy</html>", {"Retry-After": "90"}))
-        for minutes, (count, wait) in enumerate([(1, timedelta(minutes=10)), (2, timedelta(minutes=20)),
-                                                 (3, timedelta(seconds=90))]):
+        self.api.fail(
+            TAG_PATH,
+            Reply(503, "<html>busy</html>"),
+            Reply(503, "<html>busy</html>"),
+            Reply(503, "<html>busy</html>", {"Retry-After": "90"}),
+        )
+        for minutes, (count, wait) in enumerate(
+            [(1, timedelta(minutes=10)), (2, timedelta(minutes=20)), (3, timedelta(seconds=90))]
+        ):
             with freeze_time(NOW + timedelta(minutes=minutes)):
                 self.sync_failing(source)
             self.assert_failed(source, "unavailable", "HTTP 503", MASTODON_TOKEN, retryable=True)
-            self.assertRecordValues(source, [{
-                "error_count": count, "next_pull_at": NOW + timedelta(minutes=minutes) + wait}])
+            self.assertRecordValues(
+                source, [{"error_count": count, "next_pull_at": NOW + timedelta(minutes=minutes) + wait}]
+            )
         self.assertFalse(self.messages_of(source))
 
         with freeze_time(NOW + timedelta(hours=1)):
             self.sync(source)
-        self.assertRecordValues(source, [{"state": "active", "error_count": 0, "last_error": False,
-                                          "next_pull_at": NOW + timedelta(hours=1, minutes=10)}])
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "active",
+                    "error_count": 0,
+                    "last_error": False,
+                    "next_pull_at": NOW + timedelta(hours=1, minutes=10),
+                }
+            ],
+        )
         self.assertEqual(len(self.messages_of(source)), 1)
 
     def test_revoked_token_puts_the_source_in_error_asking_to_reconnect(self):
@@ -414,8 +508,14 @@ class TestBlueskySync(PlatformSyncCase):
 
     def bluesky_source(self, mode="mentions", target="@tentworks.example", password=None, **values):
         return self.make_platform_source(
-            "bluesky", mode, self.server.url, target, auth_login=self.server.me.handle,
-            auth_password=password or self.server.app_password, **values)
+            "bluesky",
+            mode,
+            self.server.url,
+            target,
+            auth_login=self.server.me.handle,
+            auth_password=password or self.server.app_password,
+            **values,
+        )
 
     def test_mentions_and_replies_become_threads_and_the_session_is_kept(self):
         server = self.server
@@ -431,18 +531,40 @@ class TestBlueskySync(PlatformSyncCase):
         self.assertEqual(set(messages), {post.uri for post in posts}, "the like is no mention")
         root, question, answer, thanks, mention = (messages[post.uri] for post in posts)
         self.assertEqual((question.parent_id, answer.parent_id, thanks.parent_id), (root, question, answer))
-        self.assertEqual([m.direction for m in (root, question, answer, thanks)],
-                         ["outbound", "inbound", "outbound", "inbound"])
-        self.assertRecordValues(root.conversation_id | mention.conversation_id, [
-            {"thread_key": self.root.uri, "kind": "one_to_one_to_many", "post_count": 4, "root_message_id": root.id},
-            {"thread_key": self.mention.uri, "kind": "one_to_many", "post_count": 1, "root_message_id": mention.id},
-        ])
-        self.assertRecordValues(question.author_id | mention.author_id, [
-            {"external_id": self.alice.did, "handle": "alice.bsky.social", "name": "Alice Brook",
-             "follower_count": 120, "website": False},
-            {"external_id": self.shop.did, "handle": "gearshop.example", "name": "Gear Shop",
-             "follower_count": 900, "website": "https://gearshop.example"},
-        ])
+        self.assertEqual(
+            [m.direction for m in (root, question, answer, thanks)], ["outbound", "inbound", "outbound", "inbound"]
+        )
+        self.assertRecordValues(
+            root.conversation_id | mention.conversation_id,
+            [
+                {
+                    "thread_key": self.root.uri,
+                    "kind": "one_to_one_to_many",
+                    "post_count": 4,
+                    "root_message_id": root.id,
+                },
+                {"thread_key": self.mention.uri, "kind": "one_to_many", "post_count": 1, "root_message_id": mention.id},
+            ],
+        )
+        self.assertRecordValues(
+            question.author_id | mention.author_id,
+            [
+                {
+                    "external_id": self.alice.did,
+                    "handle": "alice.bsky.social",
+                    "name": "Alice Brook",
+                    "follower_count": 120,
+                    "website": False,
+                },
+                {
+                    "external_id": self.shop.did,
+                    "handle": "gearshop.example",
+                    "name": "Gear Shop",
+                    "follower_count": 900,
+                    "website": "https://gearshop.example",
+                },
+            ],
+        )
 
         counts = self.counts()
         server.requests.clear()
@@ -461,11 +583,20 @@ class TestBlueskySync(PlatformSyncCase):
         server.script(NOTIFICATIONS, None, Reply(502, "<html>Bad Gateway</html>"))
         self.sync_failing(source)
 
-        self.assert_failed(source, "unavailable", "HTTP 502", old["access_jwt"], old["refresh_jwt"],
-                           server.app_password, retryable=True)
+        self.assert_failed(
+            source,
+            "unavailable",
+            "HTTP 502",
+            old["access_jwt"],
+            old["refresh_jwt"],
+            server.app_password,
+            retryable=True,
+        )
         renewed = source.sudo()
-        self.assertEqual([r.headers["authorization"] for r in server.calls("com.atproto.server.refreshSession")],
-                         [f"Bearer {old['refresh_jwt']}"])
+        self.assertEqual(
+            [r.headers["authorization"] for r in server.calls("com.atproto.server.refreshSession")],
+            [f"Bearer {old['refresh_jwt']}"],
+        )
         self.assertNotIn(old["refresh_jwt"], server.tokens, "refresh tokens are single use")
         self.assertIn(renewed.session_token, server.tokens, "renewed tokens are kept even when the pull fails")
         self.assertIn(renewed.refresh_token, server.tokens)
@@ -481,8 +612,7 @@ class TestBlueskySync(PlatformSyncCase):
     def test_a_wrong_app_password_asks_for_a_new_one(self):
         source = self.bluesky_source(password="wrong-pass-word-1234")
         self.sync_failing(source)
-        self.assert_failed(source, "auth", "create a new app password and reconnect the source",
-                           "wrong-pass-word-1234")
+        self.assert_failed(source, "auth", "create a new app password and reconnect the source", "wrong-pass-word-1234")
         self.assertFalse(source.sudo().session_token)
 
     def test_a_reply_stored_before_its_parent_is_threaded_when_the_parent_arrives(self):
@@ -539,14 +669,10 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
     def count_queries(self, api, platform, mode, target, **values):
         """Queries of a first pull of ``api``, and the pages it read."""
         self.serve(api)
-        source = self.make_platform_source(platform, mode, api.url + ("/2" if platform == "x" else ""), target,
-                                           max_items=1000, **values)
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        source._sync()
-        self.env.flush_all()
-        queries = self.env.cr.sql_log_count - before
+        source = self.make_platform_source(
+            platform, mode, api.url + ("/2" if platform == "x" else ""), target, max_items=1000, **values
+        )
+        queries = self.sync_queries(source)
         messages = self.messages_of(source)
         self.assertEqual(source.state, "active", source.last_error)
         # generated datasets reuse their ids: forget this one before the next
@@ -573,8 +699,9 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
         # Odoo inserts and updates at most 100 rows per query, and larger
         # pages bring new authors and threads in more of them: a few
         # queries per page, never one per post
-        self.assertLessEqual(large - small, 5 * pages,
-                             f"5 pages of 10 posts: {small} queries; 5 pages of 100 posts: {large} queries")
+        self.assertLessEqual(
+            large - small, 5 * pages, f"5 pages of 10 posts: {small} queries; 5 pages of 100 posts: {large} queries"
+        )
 
     def test_a_page_costs_the_same_queries_however_many_pages_a_pull_reads(self):
         self.count_mastodon_hashtag(40)  # warm the registry's caches
@@ -582,6 +709,8 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
         self.assertEqual(posts, 50)
         large, large_pages, posts = self.count_mastodon_hashtag(500)
         self.assertEqual((posts, large_pages), (500, 13), "pages of 40 posts")
-        self.assertLessEqual(large / large_pages, small / small_pages + 2,
-                             f"50 posts: {small} queries in {small_pages} pages; "
-                             f"500 posts: {large} queries in {large_pages} pages")
+        self.assertLessEqual(
+            large / large_pages,
+            small / small_pages + 2,
+            f"50 posts: {small} queries in {small_pages} pages; " f"500 posts: {large} queries in {large_pages} pages",
+        )

@@ -8,16 +8,26 @@ from odoo.tests import tagged
 from ..channels import Author, Batch, Post
 from .common import SocialCrmCase
 
-ANA = Author(external_id="https://mastodon.social/users/ana", handle="ana@mastodon.social", name="Ana Lopez",
-             bio="Tent maker in Lyon", email="ana@example.com")
+ANA = Author(
+    external_id="https://mastodon.social/users/ana",
+    handle="ana@mastodon.social",
+    name="Ana Lopez",
+    bio="Tent maker in Lyon",
+    email="ana@example.com",
+)
 BOB = Author(external_id="https://mastodon.social/users/bob", handle="bob@mastodon.social", name="Bob Stone")
 CARL = Author(external_id="https://mastodon.social/users/carl", handle="carl@mastodon.social", name="Carl Dune")
 
 
 def post(key, author, thread=None, at=datetime(2026, 11, 2, 9, 0), text=None):
-    return Post(external_id=f"mastodon.social:{key}", thread_key=f"mastodon.social:{thread or key}",
-                author_id=author.external_id, parent_id=f"mastodon.social:{thread}" if thread else "",
-                body_html=f"<p>{text or key} by {author.name}</p>", posted_at=at)
+    return Post(
+        external_id=f"mastodon.social:{key}",
+        thread_key=f"mastodon.social:{thread or key}",
+        author_id=author.external_id,
+        parent_id=f"mastodon.social:{thread}" if thread else "",
+        body_html=f"<p>{text or key} by {author.name}</p>",
+        posted_at=at,
+    )
 
 
 @tagged("post_install", "-at_install")
@@ -49,8 +59,10 @@ class TestPrivacy(SocialCrmCase):
     def test_manager_erases_an_account_and_what_it_wrote(self):
         self.env["res.partner"].create({"name": "Ana Lopez"})  # a suggestion to erase too
         self.store(
-            post("ana-trip", ANA, text="My secret campsite"), post("ana-trip-2", ANA, thread="ana-trip"),
-            post("bob-sale", BOB), post("bob-sale-ana", ANA, thread="bob-sale"),
+            post("ana-trip", ANA, text="My secret campsite"),
+            post("ana-trip-2", ANA, thread="ana-trip"),
+            post("bob-sale", BOB),
+            post("bob-sale-ana", ANA, thread="bob-sale"),
             post("ana-question", ANA, text="Ana asks about poles"),
             post("ana-question-bob", BOB, thread="ana-question"),
         )
@@ -85,11 +97,14 @@ class TestPrivacy(SocialCrmCase):
 
         self.store(post("ana-2", ANA), post("bob-2", BOB), post("carl-2", CARL, thread="ana-2"))
         self.assertFalse(self.identity(ANA), "the erased account does not come back")
-        self.assertFalse(self.Message.search([
-            ("external_id", "in", ["mastodon.social:ana-1", "mastodon.social:ana-2"])]))
+        self.assertFalse(
+            self.Message.search([("external_id", "in", ["mastodon.social:ana-1", "mastodon.social:ana-2"])])
+        )
         stored = self.Message.search([("source_id", "=", self.source.id)])
-        self.assertEqual(sorted(stored.mapped("external_id")),
-                         ["mastodon.social:bob-1", "mastodon.social:bob-2", "mastodon.social:carl-2"])
+        self.assertEqual(
+            sorted(stored.mapped("external_id")),
+            ["mastodon.social:bob-1", "mastodon.social:bob-2", "mastodon.social:carl-2"],
+        )
         self.assertEqual(self.env["social.identity.erasure"].search_count([]), 1)
 
     def test_user_cannot_erase(self):
@@ -116,7 +131,8 @@ class TestPrivacy(SocialCrmCase):
         old, recent = datetime(2026, 10, 1, 9, 0), datetime(2026, 11, 20, 9, 0)
         self.store(
             post("ana-old", ANA, at=old),  # alone in its conversation
-            post("carl-old", CARL, at=old), post("carl-old-reply", CARL, thread="carl-old", at=recent),
+            post("carl-old", CARL, at=old),
+            post("carl-old-reply", CARL, thread="carl-old", at=recent),
             post("ana-recent", ANA, at=recent),
             post("bob-old", BOB, at=old),
         )
@@ -128,11 +144,14 @@ class TestPrivacy(SocialCrmCase):
             self.run_retention()
 
         kept = self.Message.search([("source_id", "=", self.source.id)])
-        self.assertEqual(sorted(kept.mapped("external_id")), [
-            "mastodon.social:ana-recent", "mastodon.social:bob-old", "mastodon.social:carl-old-reply"])
+        self.assertEqual(
+            sorted(kept.mapped("external_id")),
+            ["mastodon.social:ana-recent", "mastodon.social:bob-old", "mastodon.social:carl-old-reply"],
+        )
         self.assertFalse(self.conversation("ana-old"), "an emptied conversation goes")
-        self.assertEqual(self.conversation("carl-old").post_ids.mapped("external_id"),
-                         ["mastodon.social:carl-old-reply"])
+        self.assertEqual(
+            self.conversation("carl-old").post_ids.mapped("external_id"), ["mastodon.social:carl-old-reply"]
+        )
         self.assertTrue(self.identity(ANA), "the account stays, only old messages go")
 
     def test_no_retention_keeps_everything(self):
