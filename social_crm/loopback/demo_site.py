@@ -1,6 +1,8 @@
-"""The sample feeds ``make demo`` serves on 127.0.0.1: a gear shop's blog
-with comments, a hiking forum and a camping discussion group, so the demo
-sources pull real RSS and Atom over HTTP without any credentials.
+"""What ``make demo`` serves on 127.0.0.1 so that its sources pull real
+RSS, Atom, X, Mastodon and Bluesky over HTTP without any real credential:
+a gear shop's blog with comments, a hiking forum and a camping discussion
+group on ``--port``, then small X, Mastodon and Bluesky networks on the
+three ports after it (the demo sources carry these servers' test tokens).
 
 Run: ``python -m loopback.demo_site --port 8070`` from ``social_crm/``.
 """
@@ -10,7 +12,12 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from .bluesky_api import BlueskyServer
 from .feed_site import FeedSite, SampleComment, SampleEntry
+from .mastodon_api import MastodonApi
+from .x_api import XApi
+
+DEMO_NETWORK = {"posts": 60, "authors": 15, "threads": 10, "seed": 7}
 
 
 def _at(day, hour, minute=0):
@@ -111,14 +118,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8070)
     args = parser.parse_args()
-    site = demo_site(args.port).start()
+    servers = [
+        demo_site(args.port).start(),
+        XApi.generate(**DEMO_NETWORK, port=args.port + 1).start(),
+        MastodonApi.generate(**DEMO_NETWORK, port=args.port + 2).start(),
+        BlueskyServer.generate(**DEMO_NETWORK, port=args.port + 3).start(),
+    ]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger(__name__).info("sample feeds at %s/tentworks/feed, /trailforum/feed, /gearclub/feed", site.url)
+    logging.getLogger(__name__).info(
+        "feeds at %s/tentworks/feed, /trailforum/feed, /gearclub/feed; X, Mastodon, Bluesky at %s",
+        servers[0].url, ", ".join(server.url for server in servers[1:]))
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        site.stop()
+        for server in servers:
+            server.stop()
 
 
 if __name__ == "__main__":
