@@ -7,7 +7,10 @@ Usage (``make bench`` does this): ``python bench/ingest.py -c <odoo.conf> -d <fr
 """
 
 import argparse
+import multiprocessing
 import resource
+import signal
+import socket
 import sys
 import time
 
@@ -38,39 +41,71 @@ class Meter:
         self.queries = self.env.cr.sql_log_count - self.queries
 
 
+def serve_apart(factory):
+    """Start ``factory(port)``'s server in a process of its own, as a real
+    platform runs on its own machine: its work is not counted against the
+    pipeline. Returns the server's URL and the process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    context = multiprocessing.get_context("fork")
+    ready = context.Event()
+
+    def serve():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not Odoo's handler, inherited by the fork
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        factory(port).start()
+        ready.set()
+        signal.pause()
+
+    process = context.Process(target=serve, daemon=True)
+    process.start()
+    if not ready.wait(120):
+        sys.exit("bench: a loopback server did not start")
+    return f"http://127.0.0.1:{port}", process
+
+
 def run_pipeline(env, posts, authors, threads, seed):
-    """Pull ``posts`` (half from X mentions, half from a Mastodon hashtag)
+    """Pull ``posts`` (half from an X search, half from a Mastodon hashtag)
     through ``social.source._sync``; returns (stored posts, meter)."""
     from odoo.addons.social_crm.loopback import MastodonApi, XApi  # noqa: PLC0415 needs the addon loaded
     from odoo.addons.social_crm.models.platforms import CREDENTIAL_FIELDS  # noqa: PLC0415
 
-    x_api = XApi.generate(posts=posts // 2, authors=authors // 2, threads=threads // 2, seed=seed).start()
-    mastodon = MastodonApi.generate(
-        posts=posts - posts // 2, authors=authors - authors // 2, threads=threads - threads // 2, seed=seed
-    ).start()
+    x_url, x_process = serve_apart(
+        lambda port: XApi.generate(posts=posts // 2, authors=authors // 2, threads=threads // 2, seed=seed, port=port)
+    )
+    mastodon_url, mastodon_process = serve_apart(
+        lambda port: MastodonApi.generate(
+            posts=posts - posts // 2,
+            authors=authors - authors // 2,
+            threads=threads - threads // 2,
+            seed=seed,
+            port=port,
+        )
+    )
     try:
-        Source = env["social.source"]
-        sources = Source.create(
+        x_credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in XApi().credentials("bearer").items()}
+        sources = env["social.source"].create(
             [
                 {
                     "name": f"bench X {seed}",
                     "platform": "x",
                     "mode": "search",
                     "target": "acme",
-                    "api_url": f"{x_api.url}/2",
+                    "api_url": f"{x_url}/2",
                     "local_network": True,
                     "max_items": posts,
-                    **{CREDENTIAL_FIELDS["x"][key]: value for key, value in x_api.credentials("bearer").items()},
+                    **x_credentials,
                 },
                 {
                     "name": f"bench Mastodon {seed}",
                     "platform": "mastodon",
                     "mode": "hashtag",
                     "target": "tentworks",
-                    "api_url": mastodon.url,
+                    "api_url": mastodon_url,
                     "local_network": True,
                     "max_items": posts,
-                    "access_token": mastodon.token,
+                    "access_token": MastodonApi().token,
                 },
             ]
         )
@@ -81,8 +116,8 @@ def run_pipeline(env, posts, authors, threads, seed):
         stored = env["social.message"].search_count([("source_id", "in", sources.ids)])
         return stored, meter
     finally:
-        x_api.stop()
-        mastodon.stop()
+        x_process.terminate()
+        mastodon_process.terminate()
 
 
 def run_bare_create(env, count):

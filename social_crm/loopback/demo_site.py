@@ -127,7 +127,9 @@ def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger(__name__).info(
         "feeds at %s/tentworks/feed, /trailforum/feed, /gearclub/feed; X, Mastodon, Bluesky at %s",
-        servers[0].url, ", ".join(server.url for server in servers[1:]))
+        servers[0].url,
+        ", ".join(server.url for server in servers[1:]),
+    )
     try:
         while True:
             time.sleep(3600)

@@ -1,8 +1,8 @@
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.osv import expression
 from odoo.tools import SQL, email_normalize
+from odoo.tools.sql import escape_psql
 
 from .platforms import PLATFORMS
 
@@ -187,6 +187,8 @@ class SocialIdentity(models.Model):
                 partners = matches.get(identity.id, self.env["res.partner"]).filtered(
                     lambda partner, identity=identity: (identity.id, partner.id) not in rejected
                 )
+                if not partners:
+                    continue
                 evidence = identity._evidence_text(method)
                 if len(partners) == 1 and identity.platform != "feed":
                     identity.action_link_partner(partners, method=method, confidence=confidence, evidence=evidence)
@@ -204,16 +206,30 @@ class SocialIdentity(models.Model):
         )
 
     def _evidence_text(self, method):
-        return {
-            "handle": self.env._(
-                "The partner records this account (%(handle)s).", handle=self.handle or self.profile_url
-            ),
-            "email": self.env._("The profile shows the partner's email %(email)s.", email=self.email),
-            "website": self.env._(
+        if method == "handle":
+            return self.env._("The partner records this account (%(handle)s).", handle=self.handle or self.profile_url)
+        if method == "email":
+            return self.env._("The profile shows the partner's email %(email)s.", email=self.email)
+        if method == "website":
+            return self.env._(
                 "%(platform)s verified the partner's website %(website)s.", platform=self.platform, website=self.website
-            ),
-            "name": self.env._("The name %(name)s looks like the partner's.", name=self.name),
-        }[method]
+            )
+        return self.env._("The name %(name)s looks like the partner's.", name=self.name)
+
+    def _partners_containing(self, column, fragments, where=SQL()):
+        """Active partners whose ``column`` contains one of ``fragments``
+        (case-insensitive), as ``{id: value}``, in one query."""
+        self.env["res.partner"].flush_model([column, "active", "is_company"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, %s FROM res_partner WHERE active %s AND %s ILIKE ANY(%s)",
+                SQL.identifier(column),
+                where,
+                SQL.identifier(column),
+                [f"%{escape_psql(fragment)}%" for fragment in fragments],
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     @staticmethod
     def _normalized_account(value):
@@ -240,13 +256,11 @@ class SocialIdentity(models.Model):
         matches = {}
         if not wanted:
             return matches
-        candidates = self.env["res.partner"].search_fetch(
-            expression.OR([[("social_handles", "ilike", key)] for key in wanted]), ["social_handles"]
-        )
-        for partner in candidates:
-            for line in partner.social_handles.splitlines():
+        Partner = self.env["res.partner"]
+        for partner_id, handles in self._partners_containing("social_handles", wanted).items():
+            for line in handles.splitlines():
                 for identity_id in wanted.get(self._normalized_account(line), ()):
-                    matches[identity_id] = matches.get(identity_id, partner.browse()) | partner
+                    matches[identity_id] = matches.get(identity_id, Partner) | Partner.browse(partner_id)
         return matches
 
     def _partners_by_email(self):
@@ -270,21 +284,14 @@ class SocialIdentity(models.Model):
         }
         if not domains:
             return {}
-        partners = self.env["res.partner"].search_fetch(
-            expression.AND(
-                [
-                    [("is_company", "=", True)],
-                    expression.OR([[("website", "ilike", domain)] for domain in set().union(*domains.values())]),
-                ]
-            ),
-            ["website"],
-        )
+        Partner = self.env["res.partner"]
+        websites = self._partners_containing("website", set().union(*domains.values()), where=SQL("AND is_company"))
         by_domain = {}
-        for partner in partners:
-            domain = self._domain(partner.website)
-            by_domain[domain] = by_domain.get(domain, partner.browse()) | partner
+        for partner_id, website in websites.items():
+            domain = self._domain(website)
+            by_domain[domain] = by_domain.get(domain, Partner) | Partner.browse(partner_id)
         return {
-            identity_id: partners.browse().union(*(by_domain.get(domain, partners.browse()) for domain in wanted))
+            identity_id: Partner.union(*(by_domain.get(domain, Partner) for domain in wanted))
             for identity_id, wanted in domains.items()
         }
 

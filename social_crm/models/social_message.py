@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -7,8 +8,8 @@ from .platforms import PLATFORMS
 
 RETENTION_BATCH = 5000
 
-#: fields a re-pull may change; anything else is fixed once stored
-UPDATABLE_FIELDS = ("body", "title", "url", "like_count", "repost_count", "reply_count")
+#: what a re-pull may change besides the content: engagement counts
+COUNT_FIELDS = ("like_count", "repost_count", "reply_count")
 
 
 class SocialMessage(models.Model):
@@ -45,6 +46,9 @@ class SocialMessage(models.Model):
     repost_count = fields.Integer("Reposts")
     reply_count = fields.Integer("Reply count")
     company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    content_hash = fields.Char(
+        copy=False, help="Fingerprint of the content as the platform sent it: a re-pull rewrites it only on change."
+    )
 
     _sql_constraints = [
         ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
@@ -75,6 +79,7 @@ class SocialMessage(models.Model):
             "like_count": post.like_count,
             "repost_count": post.repost_count,
             "reply_count": post.reply_count,
+            "content_hash": hashlib.sha1(f"{post.title}\0{post.body_html}\0{post.url}".encode()).hexdigest(),
         }
 
     @api.model
@@ -112,39 +117,53 @@ class SocialMessage(models.Model):
 
     @api.model
     def _changed_values(self, message, values):
-        changed = {}
-        for name in UPDATABLE_FIELDS:
-            new = values[name] or False
-            if name == "body" and new:
-                # the stored body is sanitized: compare with the sanitized input
-                new = self._fields["body"].convert_to_cache(new, message)
-            if (message[name] or False) != new:
-                changed[name] = values[name]
+        """What a re-pull changes: the content when its fingerprint differs
+        (no sanitizing to compare), and the engagement counts."""
+        changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
+        if message.content_hash != values["content_hash"]:
+            changed.update({name: values[name] for name in ("title", "body", "url", "content_hash")})
         return changed
 
     @api.model
     def _link_parents(self, created):
         """Set ``parent_id`` of the replies whose parent is now stored: the new
         replies, and the older ones that arrived before a parent among
-        ``created``. One UPDATE, whatever the batch size."""
+        ``created``. Two UPDATEs, whatever the batch size."""
         if not created:
             return
         self.flush_model(["platform", "external_id", "parent_external_id", "parent_id"])
+        # two statements, each led by an index: the new replies by id, and the
+        # stored orphans of the new posts by parent_external_id
         self.env.cr.execute(
             SQL(
                 """
             UPDATE social_message child
                SET parent_id = parent.id
               FROM social_message parent
-             WHERE child.parent_id IS NULL
+             WHERE child.id = ANY(%(ids)s)
+               AND child.parent_id IS NULL
                AND parent.platform = child.platform
                AND parent.external_id = child.parent_external_id
-               AND (child.id = ANY(%(ids)s) OR parent.id = ANY(%(ids)s))
         """,
                 ids=created.ids,
             )
         )
-        if self.env.cr.rowcount:
+        linked = self.env.cr.rowcount
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE social_message child
+               SET parent_id = parent.id
+              FROM social_message parent
+             WHERE parent.id = ANY(%(ids)s)
+               AND child.parent_external_id = parent.external_id
+               AND child.platform = parent.platform
+               AND child.parent_id IS NULL
+        """,
+                ids=created.ids,
+            )
+        )
+        if linked or self.env.cr.rowcount:
             self.invalidate_model(["parent_id", "child_ids"])
 
     @api.model

@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_FACTOR = 32
 CRON_BATCH_SIZE = 50
+#: posts stored per savepoint: enough to spread the fixed cost of a store
+#: over many posts, few enough that an error loses little work
+STORE_BATCH_POSTS = 500
 
 
 class SocialSource(models.Model):
@@ -225,35 +228,55 @@ class SocialSource(models.Model):
         self.write({"reads_this_month": used + reads, "reads_month": month})
 
     def _sync(self):
-        """Pull one source batch by batch. Each batch and the cursor after it
-        are stored under a savepoint, so a failure on page three keeps pages
-        one and two and the next pull resumes after them."""
+        """Pull one source page by page, storing the pages in batches of about
+        ``STORE_BATCH_POSTS`` posts. Each stored batch and the cursor after it
+        go under one savepoint: a failure on page three keeps pages one and
+        two, and the next pull resumes after them."""
         self.ensure_one()
         if self._reads_left() == 0:
             self._record_budget_spent()
             return False
         client = channels.client_for(self._channel_settings())
-        wait_seconds = 0
+        pages, wait_seconds = [], 0
         try:
-            for batch in client.pull(self.cursor or {}):
-                with self.env.cr.savepoint():
-                    self._store_batch(batch)
-                    self.cursor = batch.cursor
-                    if batch.reads:
-                        self._count_reads(batch.reads)
-                wait_seconds = max(wait_seconds, batch.wait_seconds or 0)
+            for page in client.pull(self.cursor or {}):
+                pages.append(page)
+                wait_seconds = max(wait_seconds, page.wait_seconds or 0)
+                if sum(len(pending.posts) for pending in pages) >= STORE_BATCH_POSTS:
+                    self._store_pages(pages)
+                    pages = []
         except channels.BudgetSpentError:
             # less left than the platform's smallest page: as good as spent
+            self._store_pages(pages)
             self._record_budget_spent()
             return False
         except channels.ChannelError as error:
+            self._store_pages(pages)
             self._record_failure(error)
             return False
         finally:
             if client.credential_updates:
                 self._store_credentials(client.credential_updates)
+        self._store_pages(pages)
         self._record_success(wait_seconds)
         return True
+
+    def _store_pages(self, pages):
+        """Store consecutive pages as one batch, then the cursor of the last."""
+        if not pages:
+            return
+        with self.env.cr.savepoint():
+            self._store_batch(
+                channels.Batch(
+                    posts=tuple(post for page in pages for post in page.posts),
+                    authors=tuple({author.external_id: author for page in pages for author in page.authors}.values()),
+                    not_modified=all(page.not_modified for page in pages),
+                )
+            )
+            self.cursor = pages[-1].cursor
+            reads = sum(page.reads for page in pages)
+            if reads:
+                self._count_reads(reads)
 
     def _store_batch(self, batch):
         """Store one batch; accounts erased on request stay erased."""

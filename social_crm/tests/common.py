@@ -14,22 +14,18 @@ class SocialCrmCase(TransactionCase):
         cls.env["social.source"].search([]).action_pause()
         cls.company = cls.env.company
         cls.other_company = cls.env["res.company"].create({"name": "Other Outdoor Co"})
-        cls.social_user = new_test_user(
-            cls.env,
-            login="social_user",
-            groups="social_crm.group_social_crm_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.social_manager = new_test_user(
-            cls.env,
-            login="social_manager",
-            groups="social_crm.group_social_crm_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.social_user = cls.make_user("social_user", "social_crm.group_social_crm_user")
+        cls.social_manager = cls.make_user("social_manager", "social_crm.group_social_crm_manager")
         cls.site = FeedSite().start()
         cls.addClassCleanup(cls.site.stop)
+
+    @classmethod
+    def make_user(cls, login, groups, companies=None):
+        """A user of ``groups`` working in ``companies`` (the main one by default)."""
+        companies = companies or cls.company
+        return new_test_user(
+            cls.env, login=login, groups=groups, company_id=companies[:1].id, company_ids=[(6, 0, companies.ids)]
+        )
 
     @classmethod
     def make_source(cls, url, **values):

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import SocialCrmCase
 
@@ -25,13 +25,7 @@ class TestSourceCredentials(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.system_admin = new_test_user(
-            cls.env,
-            login="social_sysadmin",
-            groups="base.group_system,social_crm.group_social_crm_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.system_admin = cls.make_user("social_sysadmin", "base.group_system,social_crm.group_social_crm_manager")
         cls.secrets = {name: f"{name}-value" for name in SECRETS}
         cls.source = cls.make_source("https://social.example/feed", name="Partner API", **cls.secrets)
 
@@ -131,12 +125,8 @@ class TestMultiCompany(SocialCrmCase):
         cls.shared_identity = cls.env["social.identity"].create(
             {"platform": "feed", "external_id": "mailto:shared@blogs.example", "company_id": False}
         )
-        cls.both_companies_user = new_test_user(
-            cls.env,
-            login="social_user_both",
-            groups="social_crm.group_social_crm_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, (cls.company | cls.other_company).ids)],
+        cls.both_companies_user = cls.make_user(
+            "social_user_both", "social_crm.group_social_crm_user", cls.company | cls.other_company
         )
 
     def visible(self, user, model, **context):
@@ -195,13 +185,7 @@ class TestCaseVisibility(SocialCrmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.colleague = new_test_user(
-            cls.env,
-            login="social_colleague",
-            groups="social_crm.group_social_crm_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.colleague = cls.make_user("social_colleague", "social_crm.group_social_crm_user")
         Team = cls.env["crm.team"].with_context(tracking_disable=True)
         cls.member_team = Team.create({"name": "Support EU", "member_ids": [(6, 0, cls.social_user.ids)]})
         cls.led_team = Team.create({"name": "Support US", "user_id": cls.social_user.id})
