@@ -366,6 +366,11 @@ class TestIdentityEvidence(SocialCrmCase):
         self.assertEqual(identities.message_ids.partner_id, ana, "the messages follow their identities")
         self.assertEqual(ana.with_user(self.social_user).social_identity_count, 3)
         self.assertEqual(identities.mapped("link_method"), ["handle", "handle", "manual"])
+        self.assertEqual(
+            ana.social_handles.splitlines(),
+            ["@ana@mastodon.social", "@analopez"],
+            "the merged partner keeps both partners' recorded accounts",
+        )
 
     # ------------------------------------------------------------------
     # Scale
