@@ -14,6 +14,7 @@ class MergePartnerAutomatic(models.TransientModel):
             for line in (partner.social_handles or "").splitlines()
             if line.strip()
         ]
-        super()._update_values(src_partners, dst_partner)
+        result = super()._update_values(src_partners, dst_partner)
         if handles:
             dst_partner.social_handles = "\n".join(dict.fromkeys(handles))
+        return result
