@@ -137,6 +137,8 @@ class MastodonClient(ChannelClient):
         #: status id -> its thread's root id, for every status this pull met
         self._roots = {}
         self._context_calls = 0
+        #: (account id, uri, note, followers) -> Author, for this pull
+        self._authors = {}
 
     def pull(self, cursor):
         mode = self._mode()
@@ -334,6 +336,14 @@ class MastodonClient(ChannelClient):
         )
 
     def _author(self, account, where):
+        """The ``Author`` of ``account``, built once per account and pull:
+        the same accounts come back on every page."""
+        key = (account.get("id"), account.get("uri"), account.get("note"), account.get("followers_count"))
+        if key not in self._authors:
+            self._authors[key] = self._read_author(account, where)
+        return self._authors[key]
+
+    def _read_author(self, account, where):
         account_id = _require(account, "id", "an account", where)
         external_id = account.get("uri") or account.get("url")
         if not external_id:

@@ -184,9 +184,11 @@ class SocialIdentity(models.Model):
         proposals = []
         for identity in self:
             for method, confidence, matches in zip(("handle", "email", "website"), (0.9, 0.8, 0.95), strong):
-                partners = matches.get(identity.id, self.env["res.partner"]).filtered(
-                    lambda partner, identity=identity: (identity.id, partner.id) not in rejected
-                )
+                partners = matches.get(identity.id)
+                if partners and rejected:
+                    partners = partners.filtered(
+                        lambda partner, identity=identity: (identity.id, partner.id) not in rejected
+                    )
                 if not partners:
                     continue
                 evidence = identity._evidence_text(method)
@@ -256,11 +258,12 @@ class SocialIdentity(models.Model):
         matches = {}
         if not wanted:
             return matches
-        Partner = self.env["res.partner"]
-        for partner_id, handles in self._partners_containing("social_handles", wanted).items():
-            for line in handles.splitlines():
+        # few partners record accounts, and a batch brings many: read those
+        # partners once rather than match every handle in SQL
+        for partner in self.env["res.partner"].search_fetch([("social_handles", "!=", False)], ["social_handles"]):
+            for line in partner.social_handles.splitlines():
                 for identity_id in wanted.get(self._normalized_account(line), ()):
-                    matches[identity_id] = matches.get(identity_id, Partner) | Partner.browse(partner_id)
+                    matches[identity_id] = matches.get(identity_id, partner.browse()) | partner
         return matches
 
     def _partners_by_email(self):
@@ -271,10 +274,8 @@ class SocialIdentity(models.Model):
         partners = self.env["res.partner"].search_fetch(
             [("email_normalized", "in", list(set(emails.values())))], ["email_normalized"]
         )
-        return {
-            identity_id: partners.filtered(lambda p, email=email: p.email_normalized == email)
-            for identity_id, email in emails.items()
-        }
+        by_email = partners.grouped("email_normalized")
+        return {identity_id: by_email[email] for identity_id, email in emails.items() if email in by_email}
 
     def _partners_by_website(self):
         domains = {

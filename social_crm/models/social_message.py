@@ -90,6 +90,10 @@ class SocialMessage(models.Model):
         posts = list({post.external_id: post for post in posts}.values())
         found = self.search([("platform", "=", source.platform), ("external_id", "in", [p.external_id for p in posts])])
         by_external_id = {message.external_id: message for message in found}
+        parents = self._stored_by_external_id(
+            source.platform, {post.parent_id for post in posts if post.parent_id} - set(by_external_id)
+        )
+        parents.update(by_external_id)
         to_create = []
         for post in posts:
             values = self._odoo_values(post)
@@ -105,6 +109,7 @@ class SocialMessage(models.Model):
                         "conversation_id": conversations[post.thread_key].id,
                         "author_id": author.id if author else False,
                         "parent_external_id": post.parent_id or False,
+                        "parent_id": parents[post.parent_id].id if post.parent_id in parents else False,
                     }
                 )
                 continue
@@ -112,8 +117,17 @@ class SocialMessage(models.Model):
             if changed:
                 message.write(changed)
         created = self.create(to_create)
-        self._link_parents(created)
+        self._link_parents(source.platform, created)
         return found | created
+
+    @api.model
+    def _stored_by_external_id(self, platform, external_ids):
+        if not external_ids:
+            return {}
+        stored = self.search_fetch(
+            [("platform", "=", platform), ("external_id", "in", list(external_ids))], ["external_id"]
+        )
+        return {message.external_id: message for message in stored}
 
     @api.model
     def _changed_values(self, message, values):
@@ -125,46 +139,33 @@ class SocialMessage(models.Model):
         return changed
 
     @api.model
-    def _link_parents(self, created):
-        """Set ``parent_id`` of the replies whose parent is now stored: the new
-        replies, and the older ones that arrived before a parent among
-        ``created``. Two UPDATEs, whatever the batch size."""
-        if not created:
+    def _link_parents(self, platform, created):
+        """Thread what the creation could not: new replies whose parent came
+        in the same batch, and stored replies that arrived before a parent
+        among ``created``. One search and one UPDATE, each led by an index,
+        whatever the batch size."""
+        new_ids = {message.external_id: message.id for message in created}
+        if not new_ids:
             return
-        self.flush_model(["platform", "external_id", "parent_external_id", "parent_id"])
-        # two statements, each led by an index: the new replies by id, and the
-        # stored orphans of the new posts by parent_external_id
+        waiting = created.filtered(lambda message: message.parent_external_id and not message.parent_id)
+        waiting |= self.search_fetch(
+            [("platform", "=", platform), ("parent_id", "=", False), ("parent_external_id", "in", list(new_ids))],
+            ["parent_external_id"],
+        )
+        links = {
+            reply.id: new_ids[reply.parent_external_id] for reply in waiting if reply.parent_external_id in new_ids
+        }
+        if not links:
+            return
+        self.flush_model(["parent_id"])
         self.env.cr.execute(
             SQL(
-                """
-            UPDATE social_message child
-               SET parent_id = parent.id
-              FROM social_message parent
-             WHERE child.id = ANY(%(ids)s)
-               AND child.parent_id IS NULL
-               AND parent.platform = child.platform
-               AND parent.external_id = child.parent_external_id
-        """,
-                ids=created.ids,
+                "UPDATE social_message SET parent_id = link.parent_id FROM (VALUES %s) AS link(id, parent_id)"
+                " WHERE social_message.id = link.id",
+                SQL(", ").join(SQL("(%s, %s)", reply_id, parent_id) for reply_id, parent_id in links.items()),
             )
         )
-        linked = self.env.cr.rowcount
-        self.env.cr.execute(
-            SQL(
-                """
-            UPDATE social_message child
-               SET parent_id = parent.id
-              FROM social_message parent
-             WHERE parent.id = ANY(%(ids)s)
-               AND child.parent_external_id = parent.external_id
-               AND child.platform = parent.platform
-               AND child.parent_id IS NULL
-        """,
-                ids=created.ids,
-            )
-        )
-        if linked or self.env.cr.rowcount:
-            self.invalidate_model(["parent_id", "child_ids"])
+        self.invalidate_model(["parent_id", "child_ids"])
 
     @api.model
     def _cron_apply_retention(self):
