@@ -6,6 +6,7 @@ real HTTP server without a database.
 """
 
 from .base import ChannelClient, SourceSettings, client_for
+from .prefetch import prefetched
 from .errors import (
     AuthError,
     BudgetSpentError,

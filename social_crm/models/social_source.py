@@ -239,7 +239,7 @@ class SocialSource(models.Model):
         client = channels.client_for(self._channel_settings())
         pages, wait_seconds = [], 0
         try:
-            for page in client.pull(self.cursor or {}):
+            for page in channels.prefetched(client.pull(self.cursor or {})):
                 pages.append(page)
                 wait_seconds = max(wait_seconds, page.wait_seconds or 0)
                 if sum(len(pending.posts) for pending in pages) >= STORE_BATCH_POSTS:
