@@ -6,6 +6,7 @@ import logging
 import socket
 import time
 from datetime import datetime, timezone
+from email.utils import formatdate
 
 import pytest
 
@@ -355,3 +356,20 @@ def local_time_is_not_utc(monkeypatch):
 )
 def test_seconds_until_reads_delays_unix_times_and_dates(value, seconds):
     assert seconds_until(value, now=NOW) == seconds
+
+
+def test_waits_are_measured_on_the_server_clock(site):
+    """A platform whose clock is an hour ahead of ours asks for 60 seconds,
+    not an hour and a minute."""
+    server_now = time.time() + 3600
+    site.script(
+        "/skewed",
+        Reply(
+            429,
+            "slow down",
+            headers={"Date": formatdate(server_now, usegmt=True), "X-RateLimit-Reset": str(int(server_now + 60))},
+        ),
+    )
+    with pytest.raises(RateLimitedError) as caught:
+        Transport(allow_local=True).request("GET", f"{site.url}/skewed")
+    assert 58 <= caught.value.retry_after <= 60

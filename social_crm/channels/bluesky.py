@@ -19,7 +19,6 @@ from .base import ChannelClient, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
 from .feeds import parse_date
 from .records import Author, Batch, Post
-from .transport import seconds_until
 
 _logger = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ class BlueskyClient(ChannelClient):
         self._refresh = settings.credentials.get("refresh_jwt") or ""
         #: DID of the connected account: its posts are outbound
         self.did = _jwt_subject(self._access)
-        self._quota = (None, "")  # calls left, reset header
+        self._quota = (None, "", None)  # calls left, reset header, the response that told
         self._threads_fetched = 0
         self._known_uris = set()  # posts this pull already brought
 
@@ -374,7 +373,7 @@ class BlueskyClient(ChannelClient):
         )
         remaining = response.header("ratelimit-remaining")
         if remaining.isdigit():
-            self._quota = (int(remaining), response.header("ratelimit-reset"))
+            self._quota = (int(remaining), response.header("ratelimit-reset"), response)
         try:
             data = response.json()
         except InvalidDataError:
@@ -420,8 +419,8 @@ class BlueskyClient(ChannelClient):
     def _wait_seconds(self):
         """Seconds until the quota resets, once too few calls are left for
         another page."""
-        remaining, reset = self._quota
+        remaining, reset, response = self._quota
         if remaining is None or remaining > LOW_QUOTA:
             return None
-        wait = seconds_until(reset)
+        wait = response.seconds_until(reset)
         return QUOTA_WINDOW if wait is None else wait

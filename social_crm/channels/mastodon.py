@@ -28,7 +28,7 @@ from .base import ChannelClient, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
 from .feeds import parse_date
 from .records import Author, Batch, Post
-from .transport import safe_url, seconds_until
+from .transport import safe_url
 
 _logger = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class MastodonClient(ChannelClient):
         response = self.transport.request("GET", self._base + path, params=params, headers=headers)
         remaining = response.header("x-ratelimit-remaining").strip()
         if remaining.isdigit() and int(remaining) == 0:
-            wait = seconds_until(response.header("x-ratelimit-reset"))
+            wait = response.seconds_until(response.header("x-ratelimit-reset"))
             self._wait = DEFAULT_WAIT_SECONDS if wait is None else wait
         return response
 

@@ -108,6 +108,15 @@ class Response:
     def header(self, name, default=""):
         return self.headers.get(name.lower(), default)
 
+    def seconds_until(self, value):
+        """:func:`seconds_until` measured on the server's clock (its ``Date``
+        header), so that a skewed local clock does not skew the wait."""
+        try:
+            now = parsedate_to_datetime(self.header("date")).timestamp()
+        except (TypeError, ValueError, IndexError):
+            now = None
+        return seconds_until(value, now=now)
+
     def json(self):
         try:
             return json.loads(self.content)
@@ -230,7 +239,7 @@ class Transport:
         if status in (404, 410):
             raise NotFoundError(f"{where} does not exist (HTTP {status})")
         if status == 429:
-            wait = seconds_until(response.header("retry-after")) or seconds_until(
+            wait = response.seconds_until(response.header("retry-after")) or response.seconds_until(
                 response.header("x-ratelimit-reset")
                 or response.header("x-rate-limit-reset")
                 or response.header("ratelimit-reset")
@@ -238,6 +247,7 @@ class Transport:
             raise RateLimitedError(f"{where} is rate limited (HTTP 429)", retry_after=wait)
         if status >= 500:
             raise UnavailableError(
-                f"{where} is failing (HTTP {status})", retry_after=seconds_until(response.header("retry-after"))
+                f"{where} is failing (HTTP {status})",
+                retry_after=response.seconds_until(response.header("retry-after")),
             )
         raise InvalidDataError(f"{where} answered with unexpected HTTP {status}")

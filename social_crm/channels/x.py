@@ -25,7 +25,7 @@ import pytwitter
 from .base import ChannelClient, register
 from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
 from .records import Author, Batch, Post
-from .transport import safe_url, seconds_until
+from .transport import safe_url
 
 _logger = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ class XClient(ChannelClient):
         response = self.api.last_response
         if response.header("x-rate-limit-remaining") != "0":
             return None
-        wait = seconds_until(response.header("x-rate-limit-reset"))
+        wait = response.seconds_until(response.header("x-rate-limit-reset"))
         return RATE_WINDOW if wait is None else wait
 
     def _invalid(self, what):

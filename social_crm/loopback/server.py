@@ -56,7 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay)
         body = reply.body.encode() if isinstance(reply.body, str) else reply.body
         chunked = not isinstance(body, (bytes, bytearray))
-        self.send_response(reply.status)
+        if "Date" in reply.headers:  # a scripted clock, e.g. a server whose time is off
+            self.send_response_only(reply.status)
+        else:
+            self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if chunked:
