@@ -72,14 +72,34 @@ class SocialConversation(models.Model):
 
     @api.depends("post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id")
     def _compute_thread(self):
+        """Aggregated in SQL: a sync touches many threads, and loading their
+        posts (bodies included) again after each batch would cost more than
+        the batch."""
+        Message = self.env["social.message"]
+        stats = {
+            conversation: values
+            for conversation, *values in Message._read_group(
+                [("conversation_id", "in", self.ids)],
+                ["conversation_id"],
+                ["__count", "posted_at:max", "author_id:count_distinct", "visibility:array_agg", "id:min"],
+            )
+        }
+        roots = {
+            (root.conversation_id.id, root.external_id): root
+            for root in Message.search_fetch(
+                [("conversation_id", "in", self.ids), ("external_id", "in", list(set(self.mapped("thread_key"))))],
+                ["conversation_id", "external_id"],
+            )
+        }
         for conversation in self:
-            posts = conversation.post_ids.sorted(lambda m: (m.posted_at or fields.Datetime.now(), m.id))
-            root = posts.filtered(lambda m: m.external_id == conversation.thread_key)[:1] or posts[:1]
-            conversation.root_message_id = root
-            conversation.post_count = len(posts)
-            conversation.last_activity_at = posts[-1:].posted_at if posts else False
-            conversation.visibility = "private" if "private" in posts.mapped("visibility") else "public"
-            conversation.participant_count = len(posts.author_id)
+            count, last_at, authors, visibilities, first_id = stats.get(conversation, (0, False, 0, [], False))
+            conversation.post_count = count
+            conversation.last_activity_at = last_at
+            conversation.participant_count = authors
+            conversation.visibility = "private" if "private" in visibilities else "public"
+            conversation.root_message_id = roots.get((conversation.id, conversation.thread_key)) or Message.browse(
+                first_id or []
+            )
 
     @api.depends("post_ids.author_id.partner_id")
     def _compute_participants(self):
