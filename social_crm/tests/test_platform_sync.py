@@ -106,6 +106,7 @@ class TestXSync(PlatformSyncCase):
     def served(self, path):
         return [request for request in self.api.requests if request.path == path]
 
+    @freeze_time(NOW)
     def test_mentions_are_stored_as_threads_of_their_authors(self):
         source = self.x_source()
         self.assertTrue(self.sync(source))
@@ -178,6 +179,7 @@ class TestXSync(PlatformSyncCase):
         self.assertEqual(self.counts(), counts)
         self.assertEqual(len(self.api.requests), 1, "the first page reached the messages already stored")
 
+    @freeze_time(NOW)
     def test_an_outage_on_page_two_keeps_page_one_and_its_cursor(self):
         source = self.x_source(target=self.api.account, kind="bearer")  # an id: no lookup before the pages
         fail_request(self.api, 2, Reply(503, "upstream connect error"))
