@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from freezegun import freeze_time
 
 from channels import (
     AuthError,
@@ -316,6 +317,21 @@ def test_low_quota_sets_the_next_pull_time(server):
     assert len(batches) == 1
     assert 0 < batches[0].wait_seconds <= server.window
     assert batches[0].cursor.get("page")
+
+
+@pytest.mark.parametrize("window", [60, 3600])
+def test_a_low_or_spent_quota_waits_until_the_reset_bluesky_sends(window):
+    """The PDS's ``ratelimit-reset``, not the client's 5-minute fallback,
+    sets the wait, on a page that leaves too few calls and on a 429."""
+    with freeze_time("2026-11-23 10:00:00"), BlueskyServer(window=window) as server:
+        fill_search(server, 230)
+        server.quota = LOW_QUOTA + 3
+        batches = list(client(server, "search", "ridge", max_items=500).pull(None))
+        server.quota = 1
+        with pytest.raises(RateLimitedError) as raised:
+            list(client(server, "search", "ridge").pull(batches[-1].cursor))
+    assert [batch.wait_seconds for batch in batches] == [window]
+    assert raised.value.retry_after == window
 
 
 def test_429_raises_rate_limited_with_the_reset(server):

@@ -5,6 +5,7 @@ import json
 import logging
 
 import pytest
+from freezegun import freeze_time
 
 from channels import (
     AuthError,
@@ -249,6 +250,19 @@ def test_a_spent_quota_stops_the_pull_and_sets_the_wait():
     assert len(api.requests) == 3  # credentials and two pages: no request that would get a 429
     assert len(posts_of(batches)) == 80
     assert 290 <= batches[-1].wait_seconds <= 300
+
+
+@pytest.mark.parametrize("window", [60, 3600])
+def test_a_spent_quota_waits_until_the_reset_mastodon_sends(window):
+    """``X-RateLimit-Reset``, not the client's 5-minute fallback, sets the
+    wait, on a page that spends the quota and on a 429."""
+    with freeze_time("2026-11-23 10:00:00"), MastodonApi(token=TOKEN, quota=3, window=window) as api:
+        tagged(api, 100)
+        batches = pull(api)
+        with pytest.raises(RateLimitedError) as caught:
+            pull(api, batches[-1].cursor)
+    assert batches[-1].wait_seconds == window
+    assert caught.value.retry_after == window
 
 
 def test_429_raises_rate_limited_with_the_reset_time():

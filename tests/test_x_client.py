@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+from freezegun import freeze_time
 
 from channels import (
     Author,
@@ -288,6 +289,19 @@ def test_max_items_caps_one_pull_and_the_next_resumes(api):
     batches = pull(api, max_items=20)
     assert [int(r.param("max_results")) for r in served(api, MENTIONS_PATH.format(api.account))] == [20, 10]
     assert batches[-1].cursor["next_token"] and len(post_ids(batches)) >= 20
+
+
+@pytest.mark.parametrize("window", [60, 3600])
+def test_a_spent_rate_limit_waits_until_the_reset_x_sends(window):
+    """X's reset, not the client's 15-minute fallback, sets the wait."""
+    with freeze_time("2026-11-23 10:00:00"), XApi.generate(
+        posts=60, authors=12, threads=8, seed=3, page_cap=10, rate_limit=2, window=window
+    ) as limited:
+        batches = pull(limited, target=limited.account, max_items=1000)
+        with pytest.raises(RateLimitedError) as error:
+            pull(limited, batches[-1].cursor, target=limited.account, max_items=1000)
+    assert [batch.wait_seconds for batch in batches] == [None, window]
+    assert error.value.retry_after == window
 
 
 def test_a_spent_rate_limit_stops_the_pull_and_429_names_the_wait():

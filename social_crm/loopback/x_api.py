@@ -118,15 +118,16 @@ class XApi(LoopbackServer):
     :meth:`add_user`, :meth:`add_tweet`, :meth:`add_dm` or build it with
     :meth:`generate`; :meth:`credentials` gives what a source needs.
 
-    ``rate_limit`` is the number of calls per endpoint per 15-minute window;
+    ``rate_limit`` is the number of calls per endpoint per ``window`` seconds
+    (X's 15 minutes by default);
     ``page_cap`` makes pages shorter than ``max_results`` (X may answer
     fewer). ``fail_next(reply)`` answers the next request with ``reply``,
     ``delay`` slows every answer, and ``rewrite(payload)`` may alter each
     JSON payload before it is sent (missing fields)."""
 
-    def __init__(self, port=0, rate_limit=450, page_cap=None):
+    def __init__(self, port=0, rate_limit=450, page_cap=None, window=RATE_WINDOW):
         super().__init__(port)
-        self.rate_limit = rate_limit
+        self.rate_limit, self.window = rate_limit, window
         self.page_cap = page_cap
         self.users, self.tweets, self.dm_events = {}, {}, {}
         self.deleted = set()
@@ -443,12 +444,12 @@ class XApi(LoopbackServer):
         return base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
 
     def _spend(self, endpoint):
-        """Count one call in the endpoint's 15-minute window: whether it is
-        allowed, and X's rate-limit headers."""
+        """Count one call in the endpoint's window: whether it is allowed,
+        and X's rate-limit headers."""
         now = int(time.time())
         reset, used = self._windows.get(endpoint, (0, 0))
         if now >= reset:
-            reset, used = now + RATE_WINDOW, 0
+            reset, used = now + self.window, 0
         allowed = used < self.rate_limit
         used += allowed
         self._windows[endpoint] = (reset, used)

@@ -15,6 +15,15 @@ SECRETS = (
     "refresh_token",
 )
 CREDENTIALS = (*SECRETS, "local_network")
+#: every model whose records belong to a company
+MODELS = (
+    "social.source",
+    "social.identity",
+    "social.conversation",
+    "social.message",
+    "social.case",
+    "social.identity.suggestion",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -115,12 +124,22 @@ class TestMultiCompany(SocialCrmCase):
             case = cls.env["social.case"].create(
                 {"name": f"{key} case", "company_id": company.id, "user_id": cls.social_user.id, "team_id": False}
             )
+            # a link to review shows the account and the partner it may be
+            suggestion = cls.env["social.identity.suggestion"].create(
+                {
+                    "identity_id": identity.id,
+                    "partner_id": cls.env["res.partner"].create({"name": f"{key} customer"}).id,
+                    "method": "name",
+                    "confidence": 0.3,
+                }
+            )
             cls.records[key] = {
                 "social.source": source,
                 "social.identity": identity,
                 "social.conversation": conversation,
                 "social.message": message,
                 "social.case": case,
+                "social.identity.suggestion": suggestion,
             }
         cls.shared_identity = cls.env["social.identity"].create(
             {"platform": "feed", "external_id": "mailto:shared@blogs.example", "company_id": False}
@@ -134,19 +153,19 @@ class TestMultiCompany(SocialCrmCase):
         return self.env[model].with_user(user).with_context(**context).search([("id", "in", ids)])
 
     def test_user_sees_only_own_company(self):
-        for model in ("social.source", "social.identity", "social.conversation", "social.message", "social.case"):
+        for model in MODELS:
             with self.subTest(model=model):
                 self.assertEqual(self.visible(self.social_user, model), self.records["own"][model])
 
     def test_other_company_record_cannot_be_read(self):
-        for model in ("social.conversation", "social.message", "social.case"):
+        for model in ("social.conversation", "social.message", "social.case", "social.identity.suggestion"):
             with self.subTest(model=model), self.assertRaises(AccessError):
                 self.records["other"][model].with_user(self.social_user).read(["display_name"])
 
     def test_user_of_both_companies_follows_selected_companies(self):
         for records in self.records.values():
             records["social.case"].user_id = self.both_companies_user
-        for model in ("social.source", "social.identity", "social.conversation", "social.message", "social.case"):
+        for model in MODELS:
             with self.subTest(model=model):
                 both = self.records["own"][model] | self.records["other"][model]
                 self.assertEqual(self.visible(self.both_companies_user, model), both)

@@ -3,10 +3,12 @@ from email.utils import format_datetime
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import TransactionCase, get_db_name, tagged
+from odoo.tools import SQL, mute_logger
 
-from ..loopback import Reply
+from ..loopback import FeedSite, Reply, sample_entries
 from .common import SocialCrmCase
 
 NOW = datetime(2026, 11, 23, 10, 0)
@@ -262,3 +264,55 @@ class TestCronSyncDue(SocialCrmCase):
         self.run_cron(NOW + timedelta(minutes=1), batch_size=2)
         self.assertEqual(self.pulled_blogs(), ["new", "old", "recent"])
         self.assertTrue(all(source.state == "active" and self.messages_of(source) for source in sources))
+
+
+@tagged("post_install", "-at_install")
+class TestCronSkipsLockedSources(TransactionCase):
+    """A source another worker is pulling (its row locked, as the cron or
+    *Pull now* lock it) is skipped, not pulled a second time.
+
+    The lock must come from another database connection, which only sees
+    committed rows: the source is committed before the test's transaction
+    starts, and deleted again after it ends."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.site = FeedSite().start()
+        cls.addClassCleanup(cls.site.stop)
+        url = cls.site.add_blog("locked", sample_entries(2, prefix="locked"))
+        registry = Registry(get_db_name())
+        with registry.cursor() as cr:
+            cls.source_id = (
+                api.Environment(cr, SUPERUSER_ID, {})["social.source"]
+                .create({"name": "Locked feed", "platform": "feed", "target": url, "local_network": True})
+                .id
+            )
+        # registered first, so run last: once the test's transaction is closed
+        cls.addClassCleanup(cls.delete_source, registry)
+        super().setUpClass()
+
+    @classmethod
+    def delete_source(cls, registry):
+        with registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["social.source"].browse(cls.source_id).unlink()
+
+    def test_a_source_locked_by_another_worker_is_skipped(self):
+        source = self.env["social.source"].browse(self.source_id)
+        (self.env["social.source"].search([]) - source).action_pause()
+        other_worker = self.registry.cursor()
+        self.addCleanup(other_worker.close)
+        other_worker.execute(SQL("SELECT id FROM social_source WHERE id = %s FOR NO KEY UPDATE", source.id))
+        # were the lock ignored, writing the source would wait for the other worker: fail instead of hanging
+        self.env.cr.execute("SET LOCAL lock_timeout = '2s'")
+
+        with freeze_time(NOW), mute_logger("odoo.addons.social_crm.models.social_source"):
+            self.env["social.source"]._cron_sync_due()
+        self.assertFalse(self.site.requests, "the locked source was not pulled")
+        self.assertRecordValues(source, [{"last_pull_at": False, "state": "active"}])
+
+        other_worker.rollback()  # the other worker is done
+        with freeze_time(NOW), mute_logger("odoo.addons.social_crm.models.social_source"):
+            self.env["social.source"]._cron_sync_due()
+        self.assertEqual([request.path for request in self.site.requests], ["/locked/feed"])
+        self.assertRecordValues(source, [{"last_pull_at": NOW, "state": "active"}])
+        self.assertEqual(self.env["social.message"].search_count([("source_id", "=", source.id)]), 2)

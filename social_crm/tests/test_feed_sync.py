@@ -1,5 +1,6 @@
 import logging
 from datetime import datetime
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
@@ -74,6 +75,37 @@ class TestFeedSync(SocialCrmCase):
         self.assertEqual(len(messages), 2)
         updated = messages.filtered(lambda m: m.title == "Field notes, updated")
         self.assertIn("stakes bent", updated.body_text)
+
+    def test_a_re_pull_rewrites_only_what_changed_and_only_once(self):
+        source = self.make_source(self.make_blog("rewrites", count=3))
+        entries = {entry.title: entry for entry in self.site.blogs["rewrites"]["entries"]}
+
+        def pull_at(moment):
+            # write_date is the transaction's time, which a test's transaction keeps
+            with patch.object(self.env.cr, "now", return_value=moment):
+                source.action_sync()
+                self.env.flush_all()
+            return {message.title: message.write_date for message in self.messages_of(source)}
+
+        first, second, third = datetime(2026, 11, 2), datetime(2026, 11, 3), datetime(2026, 11, 4)
+        self.assertEqual(set(pull_at(first).values()), {first})
+        entries["Field notes #0"].body = "<p>Update: the stakes bent in frozen ground.</p>"
+        written = pull_at(second)
+        self.assertEqual(
+            written, {"Field notes #0": second, "Field notes #1": first, "Field notes #2": first}, "only #0 changed"
+        )
+        entries["Field notes #1"].title = "Field notes #1, corrected"
+        written = pull_at(third)
+        self.assertEqual(
+            written,
+            {"Field notes #0": second, "Field notes #1, corrected": third, "Field notes #2": first},
+            "#0 was rewritten once, when it changed",
+        )
+        self.assertEqual(
+            [r.headers.get("if-none-match") is None for r in self.site.requests if r.path == "/rewrites/feed"],
+            [True, False, False],
+            "the feed changed each time: its entries were read again, not answered 304",
+        )
 
     def test_all_three_formats(self):
         for fmt in ("rss2", "rss1", "atom"):

@@ -17,6 +17,7 @@ from odoo.tests import tagged
 
 from ..loopback import BlueskyServer, MastodonApi, Reply, XApi
 from ..loopback.x_api import problem
+from ..channels.bluesky import LOW_QUOTA
 from ..models.platforms import CREDENTIAL_FIELDS
 from .common import SocialCrmCase
 
@@ -238,6 +239,27 @@ class TestXSync(PlatformSyncCase):
         self.assertIn("HTTP 429", output)
         self.assert_rate_limited(source, until=NOW + timedelta(seconds=900))
 
+    def assert_next_pull_at_the_reset(self, window):
+        """A spent limit: the next pull waits for X's reset, ``window``
+        seconds away, not for the client's 15-minute fallback."""
+        with freeze_time(NOW):
+            api = self.serve(
+                XApi.generate(posts=60, authors=12, threads=8, seed=3, page_cap=10, rate_limit=2, window=window)
+            )
+            source = self.make_platform_source(
+                "x", "mentions", f"{api.url}/2", api.account, interval_minutes=1, bearer_token=api.bearer_token
+            )
+            self.sync(source)
+        self.assertRecordValues(
+            source, [{"state": "active", "error_code": False, "next_pull_at": NOW + timedelta(seconds=window)}]
+        )
+
+    def test_a_one_minute_rate_limit_window_sets_the_next_pull_one_minute_on(self):
+        self.assert_next_pull_at_the_reset(60)
+
+    def test_a_one_hour_rate_limit_window_sets_the_next_pull_one_hour_on(self):
+        self.assert_next_pull_at_the_reset(3600)
+
     def test_revoked_or_refused_credentials_ask_to_reconnect(self):
         for reply in (None, Reply(403, json.dumps(problem(403, "Forbidden", "Forbidden")))):
             with self.subTest(status=401 if reply is None else 403):
@@ -285,6 +307,44 @@ class TestXSync(PlatformSyncCase):
             self.sync(source)
         self.assertEqual(self.served(path)[3].param("pagination_token"), token, "next month resumes where it stopped")
         self.assertRecordValues(source, [{"reads_this_month": 25, "reads_month": "2026-12", "error_code": False}])
+
+    def test_reads_of_last_month_do_not_count_against_this_one(self):
+        source = self.x_source(target=self.api.account, kind="bearer", read_budget=30)
+        with freeze_time(datetime(2026, 11, 30, 23, 58)):
+            self.sync(source)
+            self.sync(source)
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "reads_this_month": 30,
+                    "reads_month": "2026-11",
+                    "error_code": "budget_spent",
+                    "next_pull_at": datetime(2026, 12, 1),
+                }
+            ],
+        )
+        with freeze_time(datetime(2026, 12, 1, 0, 0, 30)):
+            self.sync(source)
+        self.assertRecordValues(source, [{"reads_this_month": 25, "reads_month": "2026-12", "error_code": False}])
+        self.assertLessEqual(self.mention_ids(), set(self.stored(source)), "the new month read the other 25")
+
+    def test_a_pull_across_midnight_at_the_end_of_a_month_counts_each_read_once(self):
+        source = self.x_source(target=self.api.account, kind="bearer", read_budget=1000)
+        handle, requests = self.api.handle, itertools.count(1)
+        with freeze_time(datetime(2026, 11, 30, 23, 59, 59)) as clock:
+
+            def midnight_before_page_two(request):
+                if next(requests) == 2:
+                    clock.move_to(datetime(2026, 12, 1, 0, 0, 1))
+                return handle(request)
+
+            self.api.handle = midnight_before_page_two
+            self.sync(source)
+            self.assertEqual(len(self.served(f"/2/users/{self.api.account}/mentions")), 6)
+            self.assertRecordValues(source, [{"reads_this_month": 55, "reads_month": "2026-12"}])
+            self.sync(source)
+        self.assertRecordValues(source, [{"reads_this_month": 55, "reads_month": "2026-12", "state": "active"}])
 
     def test_a_budget_left_below_one_page_waits_for_next_month(self):
         source = self.x_source(target=self.api.account, kind="bearer", read_budget=23)
@@ -652,15 +712,48 @@ class TestBlueskySync(PlatformSyncCase):
         self.sync(source)
         self.assertTrue(self.server.calls(SEARCH)[0].param("since"), "the next pull searches since the newest")
 
+    def limited_server(self, window):
+        """A PDS whose quota resets every ``window`` seconds, started at NOW."""
+        with freeze_time(NOW):
+            server = self.serve(BlueskyServer(window=window))
+        walker = server.add_account("walker.bsky.social", "Walker")
+        for number in range(230):
+            server.add_post(walker, f"bivouac test #{number}")
+        return server
+
+    def pull_limited(self, server, quota, sync):
+        server.quota = quota
+        source = self.make_platform_source(
+            "bluesky",
+            "search",
+            server.url,
+            "bivouac",
+            interval_minutes=1,
+            max_items=500,
+            auth_login=server.me.handle,
+            auth_password=server.app_password,
+        )
+        with freeze_time(NOW):
+            output = sync(source)
+        return source, output
+
+    def test_a_low_quota_sets_the_next_pull_at_the_reset(self):
+        for window in (60, 3600):
+            with self.subTest(window=window):
+                # after the login and a page, too few calls are left for another
+                source, _output = self.pull_limited(self.limited_server(window), LOW_QUOTA + 3, self.sync)
+                self.assertRecordValues(
+                    source, [{"state": "active", "error_code": False, "next_pull_at": NOW + timedelta(seconds=window)}]
+                )
+                self.assertEqual(len(self.stored(source)), 100, "one page, then the wait")
+                self.messages_of(source).conversation_id.unlink()
+
     def test_429_sets_the_next_pull_from_the_reset_and_stays_active(self):
-        self.server.quota = 1  # the login spends it
-        source = self.bluesky_source()
-        before = datetime.now().replace(microsecond=0)
-        output = self.sync_failing(source)
-        self.assertIn("HTTP 429", output)
-        self.assertRecordValues(source, [{"state": "active", "error_code": "rate_limited"}])
-        self.assertGreater(source.next_pull_at, before)
-        self.assertLessEqual(source.next_pull_at, before + timedelta(seconds=self.server.window + 1))
+        for window in (60, 3600):
+            with self.subTest(window=window):
+                source, output = self.pull_limited(self.limited_server(window), 1, self.sync_failing)
+                self.assertIn("HTTP 429", output)
+                self.assert_rate_limited(source, until=NOW + timedelta(seconds=window))
 
 
 @tagged("post_install", "-at_install")
