@@ -9,10 +9,16 @@ listener, so nothing leaves the machine."""
 
 import json
 import socket
+import ssl
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from channels import ConfigError, SourceSettings, Transport, UnavailableError, client_for
 from loopback.server import Reply
@@ -275,3 +281,57 @@ def test_a_post_redirected_with_303_reaches_the_other_origin_without_its_body(si
     assert response.content == b"ok"
     [sent] = other_site.requests
     assert (sent.method, sent.body, "authorization" in sent.headers) == ("GET", b"", False)
+
+
+# ----------------------------------------------------------------------
+# https: pinned to the address, verified against the name
+# ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_site(site, tmp_path):
+    """``site`` over TLS, with a self-signed certificate for ``public.example``
+    only; ``site.tls_names`` records the server names clients ask for."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "public.example")])
+    now = datetime.now(timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("public.example")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    site.tls_names = []
+    context.sni_callback = lambda _sock, server_name, _context: site.tls_names.append(server_name)
+    # pylint: disable-next=protected-access  # the loopback server's own listening socket
+    site._httpd.socket = context.wrap_socket(site._httpd.socket, server_side=True)
+    site.ca_file = str(cert_file)
+    return site
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(network, tls_site):
+    network.resolve("public.example", PUBLIC)
+    network.resolve("other.example", PUBLIC)
+    network.route(PUBLIC, tls_site)
+    tls_site.script("/feed", Reply(200, "<rss/>"))
+    transport = Transport()
+    transport.session.verify = tls_site.ca_file
+    assert transport.request("GET", "https://public.example/feed").content == b"<rss/>"
+    assert (tls_site.tls_names, tls_site.requests[0].headers["host"]) == (["public.example"], "public.example")
+    with pytest.raises(UnavailableError, match="could not connect to https://other.example/feed: SSLError"):
+        transport.request("GET", "https://other.example/feed")
+    assert network.connects == [(PUBLIC, 443), (PUBLIC, 443)]
