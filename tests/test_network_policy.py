@@ -144,6 +144,20 @@ def test_a_local_source_also_connects_to_the_address_it_looked_up(network, site,
     assert network.connects == [("127.0.0.1", site.port)]
 
 
+def test_no_proxy_resolves_the_host_behind_the_check(network, site, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", site.url)
+    network.resolve("blog.example", PUBLIC)
+    network.route(PUBLIC, site)
+    site.script("/feed", Reply(200, "<rss/>"))
+    transport = Transport()
+    assert transport.request("GET", "http://blog.example/feed").content == b"<rss/>"
+    assert network.connects == [(PUBLIC, 80)]
+    transport.session.proxies = {"http": site.url}
+    with pytest.raises(ConfigError, match="refused to send through a proxy"):
+        transport.request("GET", "http://blog.example/feed")
+    assert len(site.requests) == 1
+
+
 # ----------------------------------------------------------------------
 # IPv6 addresses that carry an IPv4 one
 # ----------------------------------------------------------------------

@@ -326,6 +326,10 @@ class _PinnedAdapter(HTTPAdapter):
         super().__init__(**kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _PinnedHTTPPool, "https": _PinnedHTTPSPool}
 
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """No proxy: it would resolve the host itself, beyond the address check."""
+        raise ConfigError("refused to send through a proxy: it would connect to addresses nobody checked")
+
 
 @dataclass(frozen=True)
 class Response:
