@@ -3,7 +3,6 @@ network, what comes back, and the typed error a source would show."""
 
 import json
 import logging
-import socket
 import time
 from datetime import datetime, timezone
 from email.utils import formatdate
@@ -35,28 +34,17 @@ def local():
 
 
 @pytest.fixture
-def public(site, monkeypatch):
+def public(site, network):
     """A transport for a source not marked local, whose target is the public
     host ``public.example`` served by ``site``.
 
     The name resolves to a public address (a fake DNS answer: tests have no
-    DNS) and the connection goes through ``site`` acting as an HTTP proxy, so
-    the address check is the real one, the bytes really travel to the
-    loopback server, and any hop the transport wrongly follows is recorded
-    by ``site``."""
-    resolve = socket.getaddrinfo
-
-    def fake_dns(host, port, *args, **kwargs):
-        if host == PUBLIC_HOST:
-            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.215.14", port))]
-        if host.endswith(".invalid"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return resolve(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
-    transport = Transport(timeout=2)
-    transport.session.proxies = {"http": site.url}
-    return transport
+    DNS) that the test network routes to ``site``, so the address check is
+    the real one, the bytes really travel to the loopback server, and any
+    hop the transport wrongly follows is recorded by ``site``."""
+    network.resolve(PUBLIC_HOST, "93.184.215.14")
+    network.route("93.184.215.14", site)
+    return Transport(timeout=2)
 
 
 def trickle(*chunks, pause=0.0):
