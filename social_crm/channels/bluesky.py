@@ -63,9 +63,9 @@ def _stamp(moment):
     return moment.isoformat() if moment else ""
 
 
-def _chunks(values, size=LOOKUP_SIZE):
-    values = list(values)
-    return [values[i : i + size] for i in range(0, len(values), size)]
+def _chunks(items, size=LOOKUP_SIZE):
+    items = list(items)
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _jwt_subject(token):

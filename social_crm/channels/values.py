@@ -9,11 +9,15 @@ at all (a post without id) makes the client skip that one item, and
 :func:`skip_reason` says why in a short line without the payload.
 """
 
+import html
 import json
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
 
 from .errors import InvalidDataError
 from .transport import safe_url
@@ -23,17 +27,10 @@ INT4_MAX = 2**31 - 1
 #: dates outside this range are none a platform means: stored as unknown
 MIN_DATE = datetime(1970, 1, 1)
 MAX_DATE = datetime(9999, 1, 1)
+#: what reading a malformed answer makes Python raise (UnicodeError is a ValueError)
+UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 #: what reading one item of an answer may raise when the item is malformed
-ITEM_ERRORS = (
-    InvalidDataError,
-    KeyError,
-    IndexError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    OverflowError,
-    RecursionError,
-)
+ITEM_ERRORS = (InvalidDataError, *UNREADABLE)
 #: characters PostgreSQL (NUL) or lxml (C0 controls) refuse in text
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _REASON_MAX = 160
@@ -134,3 +131,44 @@ def skip_reason(what, error):
         why = f"unreadable ({type(error).__name__})"
     line = f"{what}: {why}" if what else why
     return line if len(line) <= _REASON_MAX else line[: _REASON_MAX - 1] + "…"
+
+
+_MEDIA = re.compile(r"<(?:img|image|picture|source|video|audio|input|track)\b|\sbackground\s*=", re.IGNORECASE)
+#: attributes that make a browser load something as soon as a message is shown
+_LOADING_ATTRIBUTES = ("src", "srcset", "poster", "background", "lowsrc", "dynsrc")
+
+
+def _remote(url):
+    url = (url or "").strip().lower()
+    return url.startswith(("http:", "https:", "//")) or ("," in url and "http" in url)  # a srcset list
+
+
+def without_remote_images(body):
+    """``body`` whose remote images load only when asked: each ``<img>``
+    from the network becomes a link to it (its alt text, else "image"),
+    and other remote media attributes (``srcset``, ``poster``, a video's
+    ``src``, ``background``) are dropped. Opening a message then tells no
+    sender that it was read (tracking pixels) nor where from. Inline
+    ``data:`` images load nothing and are kept."""
+    if not body or not _MEDIA.search(body):
+        return body
+    try:
+        root = lxml.html.fragment_fromstring(body, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return body  # the sanitizer of the Html field has the last word
+    for node in list(root.iter(etree.Element)):
+        if node.tag in ("img", "image") and _remote(node.get("src") or node.get("href")):
+            src = (node.get("src") or node.get("href")).strip()
+            link = etree.Element("a", href=web_url(f"https:{src}" if src.startswith("//") else src) or "#")
+            link.set("target", "_blank")
+            link.set("rel", "noopener noreferrer")
+            link.text = f"[{text(node.get('alt')).strip() or 'image'}]"
+            link.tail = node.tail
+            node.getparent().replace(node, link)
+            continue
+        for name in _LOADING_ATTRIBUTES:
+            if _remote(node.get(name)):
+                del node.attrib[name]
+    return html.escape(root.text or "", quote=False) + "".join(
+        etree.tostring(child, encoding="unicode", method="html") for child in root
+    )

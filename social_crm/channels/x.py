@@ -295,7 +295,7 @@ class XClient(ChannelClient):
             raise self._invalid(f"'{name}' that is not a list")
         return value
 
-    def _id(self, item, what, field="id"):
+    def _id(self, item, _what, field="id"):
         value = item.get(field) if isinstance(item, dict) else None
         if not value or not isinstance(value, str):
             raise InvalidDataError(f"no '{field}'")
@@ -331,7 +331,10 @@ class XClient(ChannelClient):
             posts = list(self._each(fresh, "direct message", lambda event: self._dm_post(*event, own_id), skipped))
             fresh_ids, seen = [event[0] for event in fresh], len(fresh) < len(events)
         else:
-            read = lambda tweet: self._tweet_post(tweet, authors, own_id)  # noqa: E731
+
+            def read(tweet):
+                return self._tweet_post(tweet, authors, own_id)
+
             # referenced tweets are context: one that fails is dropped quietly
             context = list(self._each(self._objects(includes.get("tweets"), "includes.tweets"), "tweet", read, []))
             mentions = list(self._each(data, "tweet", read, skipped))
@@ -351,7 +354,8 @@ class XClient(ChannelClient):
             external_id=self._id(user, "user"),
             handle=username,
             name=values.text(user.get("name")),
-            profile_url=f"https://x.com/{username}" if username.isascii() and username.replace("_", "").isalnum() else "",
+            # a handle of letters, digits and _ only: anything else makes no safe URL
+            profile_url=f"https://x.com/{username}" if username.replace("_", "").isalnum() else "",
             avatar_url=user.get("profile_image_url"),
             bio=values.text(user.get("description")),
             followers=_count(user.get("public_metrics"), "followers_count", None),
