@@ -33,6 +33,7 @@ UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError, Overf
 ITEM_ERRORS = (InvalidDataError, *UNREADABLE)
 #: characters PostgreSQL (NUL) or lxml (C0 controls) refuse in text
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REASON_MAX = 160
 
 
@@ -47,7 +48,7 @@ def text(value):
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
+        value = _SURROGATE.sub("\ufffd", value)
     return _CONTROL.sub("", value)
 
 
