@@ -30,7 +30,8 @@ class TestXBadItemOnTheLastPage(PlatformSyncCase):
         self.api = self.serve(XApi.generate(posts=60, authors=12, threads=8, seed=3))
         # the oldest mention, which no tweet references: it comes on page 7 only
         someone = next(user_id for user_id in self.api.users if user_id != self.api.account)
-        self.bad = self.api.add_tweet(someone, "@acme is the shop open?", created_at=datetime(2026, 11, 1, tzinfo=timezone.utc))["id"]
+        oldest = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        self.bad = self.api.add_tweet(someone, "@acme is the shop open?", created_at=oldest)["id"]
         self.mentions = [tweet["id"] for tweet in self.api.mentions_of(self.api.account)]
         self.api.page_cap = -(-len(self.mentions) // PAGES)
         self.assertIn(self.bad, self.mentions[(PAGES - 1) * self.api.page_cap :])
