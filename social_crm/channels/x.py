@@ -304,6 +304,8 @@ class XClient(ChannelClient):
     @staticmethod
     def _label(item, what):
         """``tweet 123`` for a skip reason; the id only if it looks like one."""
+        if isinstance(item, tuple):  # a direct message as (id, event)
+            item = item[1]
         item_id = item.get("id") if isinstance(item, dict) else None
         return f"{what} {item_id}" if isinstance(item_id, str) and item_id.isdigit() and len(item_id) < 25 else what
 
