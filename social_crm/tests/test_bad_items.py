@@ -159,14 +159,15 @@ class TestMastodonBadItems(PlatformSyncCase):
             spoiler_text={"a": 1},
             favourites_count=2**40,
             reblogs_count=-1,
-            content='<p>Dry inside <img src="https://pixel.example/open.gif?u=42" alt="photo"></p>',
+            content='<p>Dry\x0b inside <img src="https://pixel.example/open.gif?u=42" alt="photo"></p>',
         )
         self.assertTrue(self.sync(self.source))
         message = self.stored(self.source)[self.key(status)]
         self.assertRecordValues(
             message, [{"title": False, "url": False, "like_count": INT4_MAX, "repost_count": 0}]
         )
-        self.assertNotIn("Unknown error", message.body)
+        self.assertNotIn("Unknown error", message.body, "a control character does not cost the body")
+        self.assertIn("Dry inside", message.body)
         self.assertNotIn("<img", message.body, "no remote image loads when the message is opened")
         self.assertIn('href="https://pixel.example/open.gif?u=42"', message.body)
         self.assertIn("[photo]", message.body)
