@@ -357,20 +357,23 @@ def test_failures_raise_clear_errors(server, reply, error, words):
         list(client(server, "search", "ridge", timeout=(1, 0.5)).pull(None))
 
 
-def test_post_without_uri_is_refused_by_name(server):
-    view = server.post_view(fill_search(server, 1)[0])
-    del view["uri"]
-    server.script(SEARCH, Reply(200, json.dumps({"posts": [view]})))
-    with pytest.raises(InvalidDataError, match="'uri'"):
-        list(client(server, "search", "ridge").pull(None))
+def test_post_without_uri_is_skipped_by_name_and_the_page_kept(server):
+    bad, good = (server.post_view(post) for post in fill_search(server, 2))
+    del bad["uri"]
+    server.script(SEARCH, Reply(200, json.dumps({"posts": [bad, good]})))
+    batches = list(client(server, "search", "ridge").pull(None))
+    assert set(posts_of(batches)) == {good["uri"]}
+    assert [reason for batch in batches for reason in batch.skipped] == ["a post: Bluesky sent a post without a valid 'uri'"]
 
 
-def test_notification_without_date_is_refused_by_name(server, conversation):
-    view = server.notification_view(server.notifications[0])
-    del view["indexedAt"]
-    server.script(NOTIFICATIONS, Reply(200, json.dumps({"notifications": [view]})))
-    with pytest.raises(InvalidDataError, match="'indexedAt'"):
-        list(client(server).pull(None))
+def test_notification_without_date_is_skipped_by_name_and_the_page_kept(server, conversation):
+    bad, good = (server.notification_view(item) for item in server.notifications[:2])
+    del bad["indexedAt"]
+    server.script(NOTIFICATIONS, Reply(200, json.dumps({"notifications": [bad, good]})))
+    batches = list(client(server).pull(None))
+    assert good["uri"] in posts_of(batches)
+    [reason] = [reason for batch in batches for reason in batch.skipped]
+    assert "'indexedAt'" in reason and bad["uri"] in reason
 
 
 def test_missing_optional_fields_take_defaults(server):

@@ -236,11 +236,6 @@ def test_max_items_caps_entries_and_their_comments_feeds(site):
             id="XHTML page",
         ),
         pytest.param('<opml version="2.0"><body/></opml>', "is neither an RSS nor an Atom feed", id="OPML"),
-        pytest.param(
-            rss("<item><title>No id</title><description>Hi</description></item>"),
-            "has an entry with neither id nor link",
-            id="entry without id or link",
-        ),
     ],
 )
 def test_unreadable_feeds_are_invalid_data(site, body, message):
@@ -248,6 +243,19 @@ def test_unreadable_feeds_are_invalid_data(site, body, message):
     with pytest.raises(InvalidDataError, match=message) as caught:
         pull(f"{site.url}/feed?token={SECRET}")
     assert caught.value.message.startswith(f"{site.url}/feed?token=***")
+
+
+def test_an_entry_without_id_or_link_is_skipped_and_the_others_kept(site):
+    body = rss(
+        "<item><title>No id</title><description>Hi</description></item>"
+        "<item><guid>urn:ok</guid><title>Fine</title><pubDate>0001-01-01T00:00:00+05:00</pubDate></item>"
+    )
+    site.script("/feed", Reply(200, body))
+    [batch] = pull(f"{site.url}/feed?token={SECRET}")
+    [post] = batch.posts
+    assert (post.external_id, post.title, post.posted_at) == ("urn:ok", "Fine", None), "a date that overflows is unknown"
+    [reason] = batch.skipped
+    assert "has an entry with neither id nor link" in reason and SECRET not in reason
 
 
 def test_a_truncated_feed_is_invalid_data(site):

@@ -19,6 +19,7 @@ from .errors import (
 )
 from .records import Author, Batch, Post
 from .transport import Response, Transport
+from .values import without_remote_images
 
 # each platform module registers its client
 from . import bluesky, feeds, mastodon, x  # noqa: F401

@@ -1,9 +1,14 @@
 """What every platform client shares: the settings of the source it pulls and
 the one method the sync calls."""
 
+import logging
 from dataclasses import dataclass, field
 
+from .errors import InvalidDataError
 from .transport import DEFAULT_MAX_BYTES, Transport
+from .values import UNREADABLE
+
+_logger = logging.getLogger(__name__)
 
 _CLIENTS = {}
 
@@ -64,3 +69,17 @@ class ChannelClient:
         """Yield :class:`~.records.Batch` objects, oldest unseen first, each
         carrying the cursor to save once it is stored."""
         raise NotImplementedError
+
+    def pull_safely(self, cursor):
+        """:meth:`pull`, where whatever an unreadable answer makes a client
+        raise besides a :class:`ChannelError` (a ``TypeError`` on a page of
+        an unexpected shape) becomes an :class:`InvalidDataError` naming the
+        platform: the sync stores the pages before it and says why it
+        stopped, instead of an "unexpected error"."""
+        try:
+            yield from self.pull(cursor)
+        except UNREADABLE as error:
+            _logger.warning("%s client could not read an answer", self.platform, exc_info=True)
+            raise InvalidDataError(
+                f"{self.platform} sent an answer that could not be read ({type(error).__name__})"
+            ) from error

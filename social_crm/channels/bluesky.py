@@ -15,6 +15,7 @@ import json
 import logging
 from urllib.parse import quote
 
+from . import values
 from .base import ChannelClient, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
 from .feeds import parse_date
@@ -45,6 +46,12 @@ def _field(data, key, what, kind=str):
     return value
 
 
+def _label(item, what):
+    """``post at://…`` for a skip reason, never the item itself."""
+    uri = item.get("uri") if isinstance(item, dict) else None
+    return f"{what} {uri}" if isinstance(uri, str) and len(uri) < 120 else what
+
+
 def _indexed_at(item, what):
     moment = parse_date(_field(item, "indexedAt", what))
     if moment is None:
@@ -56,9 +63,9 @@ def _stamp(moment):
     return moment.isoformat() if moment else ""
 
 
-def _chunks(values, size=LOOKUP_SIZE):
-    values = list(values)
-    return [values[i : i + size] for i in range(0, len(values), size)]
+def _chunks(items, size=LOOKUP_SIZE):
+    items = list(items)
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _jwt_subject(token):
@@ -190,7 +197,7 @@ class BlueskyClient(ChannelClient):
         taken, max_items = 0, max(1, self.settings.max_items)
         while True:
             items, next_page = fetch(page, min(PAGE_SIZE, max_items - taken), watermark)
-            stamped = [(_indexed_at(item, what), item) for item in items]
+            stamped, skipped = self._stamped(items, what)
             reached_seen = watermark is not None and any(moment <= watermark for moment, _item in stamped)
             fresh = [
                 (moment, item)
@@ -212,11 +219,26 @@ class BlueskyClient(ChannelClient):
                     "page": next_page,
                     "last": [_stamp(last), last_uri],
                 }
-            batch = self._batch(views_of([item for _moment, item in fresh]), next_cursor)
+            views = views_of([item for _moment, item in fresh])
+            batch = self._batch(views, next_cursor, skipped)
             yield batch
             if "page" not in next_cursor or taken >= max_items or batch.wait_seconds:
                 return
             page = next_page
+
+    @staticmethod
+    def _stamped(items, what):
+        """``(indexedAt, item)`` of the items whose date is readable, and the
+        reasons of those skipped: an item without a readable ``uri`` or date
+        cannot be placed against the watermark."""
+        stamped, skipped = [], []
+        for item in items:
+            try:
+                _field(item, "uri", what)
+                stamped.append((_indexed_at(item, what), item))
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason(_label(item, what), error))
+        return stamped, skipped
 
     def _notifications_page(self, page, limit, _watermark):
         data = self._get(
@@ -238,22 +260,28 @@ class BlueskyClient(ChannelClient):
     def _mentioned_posts(self, notifications):
         """The posts behind notifications, with their like and reply counts;
         a post deleted since is read from the notification itself."""
-        uris = [_field(item, "uri", "a notification") for item in notifications]
+        uris = [item["uri"] for item in notifications]  # checked by _stamped
         found = {}
         for chunk in _chunks(uris):
-            for view in self._get("app.bsky.feed.getPosts", {"uris": chunk}).get("posts") or ():
-                if isinstance(view, dict) and view.get("uri"):
+            views = self._get("app.bsky.feed.getPosts", {"uris": chunk}).get("posts")
+            for view in views if isinstance(views, list) else ():
+                if isinstance(view, dict) and isinstance(view.get("uri"), str):
                     found[view["uri"]] = view
         return [found.get(item["uri"], item) for item in notifications]
 
     # -- records --------------------------------------------------------
 
-    def _batch(self, views, cursor):
+    def _batch(self, views, cursor, skipped=()):
         """Posts of one page, the ancestors of replies whose parent is not
-        among them (so each reply has its parent), and all their authors."""
-        read = {}
+        among them (so each reply has its parent), and all their authors.
+        A post that cannot be read is skipped with its reason."""
+        read, skipped = {}, list(skipped)
         for view in views:
-            post, author = self._read(view)
+            try:
+                post, author = self._read(view)
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason(_label(view, "post"), error))
+                continue
             read[post.external_id] = (post, author)
         self._known_uris.update(read)
         orphans = [
@@ -264,16 +292,21 @@ class BlueskyClient(ChannelClient):
         for parent_id in orphans:
             if parent_id not in self._known_uris and self._threads_fetched < MAX_THREAD_FETCHES:
                 for view in self._ancestors(parent_id):
-                    ancestor, author = self._read(view)
+                    try:
+                        ancestor, author = self._read(view)
+                    except values.ITEM_ERRORS as error:  # context only: the reply is kept
+                        _logger.info("Bluesky: an ancestor of %s is unreadable (%s)", parent_id, error)
+                        break
                     read.setdefault(ancestor.external_id, (ancestor, author))
                     self._known_uris.add(ancestor.external_id)
         basics = {author["did"]: author for _post, author in read.values()}
         profiles = self._profiles(basics)
         return Batch(
             posts=tuple(post for post, _author in read.values()),
-            authors=tuple(self._author(profiles.get(did) or basic) for did, basic in basics.items()),
+            authors=tuple(self._author(profiles.get(did), basic) for did, basic in basics.items()),
             cursor=cursor,
             wait_seconds=self._wait_seconds(),
+            skipped=tuple(skipped),
         )
 
     def _read(self, view):
@@ -290,34 +323,45 @@ class BlueskyClient(ChannelClient):
             thread_key=self._ref(reply, "root") or uri,
             parent_id=self._ref(reply, "parent"),
             author_id=did,
-            body_html=render_text(record.get("text"), record.get("facets")),
-            url=f"{WEB_URL}/profile/{_profile_key(author.get('handle'), did)}/post/{uri.rsplit('/', 1)[-1]}",
+            body_html=render_text(values.text(record.get("text")), record.get("facets")),
+            url=f"{WEB_URL}/profile/{quote(_profile_key(values.text(author.get('handle')), did), safe=':@')}"
+            f"/post/{quote(uri.rsplit('/', 1)[-1], safe='')}",
             posted_at=parse_date(record.get("createdAt")) or parse_date(view.get("indexedAt")),
             direction="outbound" if did == self.did else "inbound",
-            language=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else "",
-            like_count=view.get("likeCount") or 0,
-            repost_count=view.get("repostCount") or 0,
-            reply_count=view.get("replyCount") or 0,
+            language=langs[0] if isinstance(langs, list) and langs else "",
+            like_count=view.get("likeCount"),
+            repost_count=view.get("repostCount"),
+            reply_count=view.get("replyCount"),
         )
         return post, author
 
     @staticmethod
     def _ref(reply, key):
         ref = reply.get(key)
-        return ref.get("uri", "") if isinstance(ref, dict) else ""
+        return values.text(ref.get("uri")) if isinstance(ref, dict) else ""
+
+    @classmethod
+    def _author(cls, profile, basic):
+        """The full profile's author; the basic one the post embeds if the
+        profile is missing or unreadable (its DID was checked with the post)."""
+        if profile:
+            try:
+                return cls._profile_author(profile)
+            except values.ITEM_ERRORS as error:
+                _logger.info("Bluesky: profile of %s unreadable (%s)", basic.get("did"), error)
+        return cls._profile_author(basic)
 
     @staticmethod
-    def _author(profile):
-        did, handle = profile["did"], profile.get("handle") or ""
-        followers = profile.get("followersCount")
+    def _profile_author(profile):
+        did, handle = profile["did"], values.text(profile.get("handle")).strip()
         return Author(
             external_id=did,
             handle=handle or did,
-            name=profile.get("displayName") or handle or did,
-            profile_url=f"{WEB_URL}/profile/{_profile_key(handle, did)}",
-            avatar_url=profile.get("avatar") or "",
-            bio=profile.get("description") or "",
-            followers=followers if isinstance(followers, int) else None,
+            name=values.text(profile.get("displayName")) or handle or did,
+            profile_url=f"{WEB_URL}/profile/{quote(_profile_key(handle, did), safe=':@')}",
+            avatar_url=profile.get("avatar"),
+            bio=profile.get("description"),
+            followers=profile.get("followersCount"),
             verified_websites=verified_websites(handle),
         )
 
@@ -375,7 +419,7 @@ class BlueskyClient(ChannelClient):
         if remaining.isdigit():
             self._quota = (int(remaining), response.header("ratelimit-reset"), response)
         try:
-            data = response.json()
+            data = values.read_json(response)
         except InvalidDataError:
             if response.status == 200:
                 raise

@@ -8,12 +8,11 @@ Last-Modified) and the parser resolves no entity and reaches no network.
 
 import html
 import logging
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from . import values
 from .base import ChannelClient, register
 from .errors import ChannelError, ConfigError, InvalidDataError
 from .records import Author, Batch, Post
@@ -61,20 +60,9 @@ def _entities_refused(where):
 
 
 def parse_date(value):
-    """An RFC 822 (RSS) or ISO 8601 (Atom, Dublin Core) date as naive UTC."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    """An RFC 822 (RSS) or ISO 8601 (Atom, Dublin Core) date as naive UTC;
+    None when unreadable or out of range (see :func:`.values.parse_date`)."""
+    return values.parse_date(value)
 
 
 def _text(node, path):
@@ -102,11 +90,17 @@ class FeedDocument:
         else:
             raise InvalidDataError(f"{safe_url(url)} is neither an RSS nor an Atom feed (root element <{tag}>)")
 
-    def entries(self, limit):
-        """Yield ``(post fields, author, comments feed URL)`` per entry."""
+    def entries(self, limit, skipped):
+        """Yield ``(Post without its thread, author, comments feed URL)`` per
+        entry; an entry that cannot be read is skipped, its reason added to
+        ``skipped``."""
         reader = getattr(self, f"_read_{self.format}")
         for item in self.items[:limit]:
-            yield reader(item)
+            try:
+                fields, author, comments_url = reader(item)
+                yield fields, author, comments_url
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason("entry", error))
 
     def _author(self, name, email="", uri=""):
         name = name.strip()
@@ -226,13 +220,13 @@ class FeedClient(ChannelClient):
         if response.status == 304:
             yield Batch(cursor=cursor, not_modified=True)
         else:
-            posts, authors, comment_urls = self._read(url, response.content)
+            posts, authors, comment_urls, skipped = self._read(url, response.content)
             comment_feeds = {
                 comments_url: {**comment_feeds.get(comments_url, {}), "thread": entry_id}
                 for comments_url, entry_id in comment_urls[:MAX_COMMENT_FEEDS]
             }
             cursor = {"feed": self._validators(response), "comments": comment_feeds}
-            yield Batch(posts=tuple(posts), authors=tuple(authors), cursor=cursor)
+            yield Batch(posts=tuple(posts), authors=tuple(authors), cursor=cursor, skipped=tuple(skipped))
         for comments_url in comment_feeds:
             batch = self._pull_comments(comments_url, cursor)
             cursor = batch.cursor
@@ -248,7 +242,9 @@ class FeedClient(ChannelClient):
             response = self._get(comments_url, validators)
             if response.status == 304:
                 return Batch(cursor=cursor, not_modified=True)
-            posts, authors, _urls = self._read(comments_url, response.content, thread_key=validators["thread"])
+            posts, authors, _urls, skipped = self._read(
+                comments_url, response.content, thread_key=validators["thread"]
+            )
         except ChannelError as exc:
             if exc.retryable:
                 raise
@@ -256,7 +252,9 @@ class FeedClient(ChannelClient):
             del comments[comments_url]
             return Batch(cursor={**cursor, "comments": comments})
         comments[comments_url] = {**self._validators(response), "thread": validators["thread"]}
-        return Batch(posts=tuple(posts), authors=tuple(authors), cursor={**cursor, "comments": comments})
+        return Batch(
+            posts=tuple(posts), authors=tuple(authors), cursor={**cursor, "comments": comments}, skipped=tuple(skipped)
+        )
 
     def _get(self, url, validators):
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1"}
@@ -278,12 +276,17 @@ class FeedClient(ChannelClient):
         """Posts and authors of one document. Entries of a main feed open
         their own thread; entries of a comments feed join ``thread_key``."""
         document = FeedDocument(parse_xml(content, url), url)
-        posts, authors, comment_urls = [], {}, []
-        for fields, author, comments_url in document.entries(self.settings.max_items):
-            authors[author.external_id] = author
+        posts, authors, comment_urls, skipped = [], {}, [], []
+        for fields, author, comments_url in document.entries(self.settings.max_items, skipped):
             if thread_key:
                 fields["parent_id"] = fields.get("parent_id") or thread_key
-            posts.append(Post(thread_key=thread_key or fields["external_id"], author_id=author.external_id, **fields))
+            try:
+                post = Post(thread_key=thread_key or fields["external_id"], author_id=author.external_id, **fields)
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason("entry", error))
+                continue
+            authors[author.external_id] = author
+            posts.append(post)
             if comments_url and not thread_key:
                 comment_urls.append((comments_url, fields["external_id"]))
-        return posts, list(authors.values()), comment_urls
+        return posts, list(authors.values()), comment_urls, skipped

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import lxml.html
 from requests.utils import parse_header_links
 
+from . import values
 from .base import ChannelClient, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
 from .feeds import parse_date
@@ -70,9 +71,12 @@ class _Mode:
     def paging_id(self, item):
         """The id pages are keyed by, for a server that sent no ``Link``:
         conversations page by their last status."""
+        if not isinstance(item, dict):
+            return None
         if self.kind == "conversations":
-            return (item.get("last_status") or {}).get("id")
-        return item.get("id")
+            item = item.get("last_status")
+        value = item.get("id") if isinstance(item, dict) else None
+        return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def _modes(target):
@@ -99,7 +103,8 @@ def _fragment(value):
 
 def html_to_text(value):
     """Plain text of a profile note, paragraphs and line breaks kept."""
-    if not value:
+    value = values.text(value)
+    if not value.strip():
         return ""
     root = _fragment(value)
     for node in root.iter("br", "p"):
@@ -112,17 +117,17 @@ def verified_websites(fields):
     it found a ``rel="me"`` link back to the profile on that page."""
     sites = []
     for field in fields if isinstance(fields, list) else ():
-        if not isinstance(field, dict) or not field.get("verified_at") or not field.get("value"):
+        if not isinstance(field, dict) or not field.get("verified_at") or not values.text(field.get("value")).strip():
             continue
         root = _fragment(field["value"])
         links = root.xpath(".//a/@href") or [root.text_content().strip()]
-        sites.extend(link for link in links if link.startswith(("https://", "http://")))
+        sites.extend(link for link in map(values.web_url, links) if link)
     return tuple(dict.fromkeys(sites))
 
 
 def _count(value):
     """A counter, or None when absent or hidden (negative)."""
-    return value if isinstance(value, int) and value >= 0 else None
+    return values.count(value, None)
 
 
 @register("mastodon")
@@ -207,8 +212,9 @@ class MastodonClient(ChannelClient):
         """The JSON body of a GET, checked to be a ``kind`` (a list: of
         objects), and the response."""
         response = self._get(path, params)
-        data = response.json()
-        if not isinstance(data, kind) or (kind is list and not all(isinstance(item, dict) for item in data)):
+        data = values.read_json(response)
+        # a list's items are checked one by one when read: one bad item is skipped
+        if not isinstance(data, kind):
             raise InvalidDataError(f"{safe_url(response.url)} sent {what} in an unexpected shape")
         return data, response
 
@@ -258,16 +264,39 @@ class MastodonClient(ChannelClient):
     # ------------------------------------------------------------------
 
     def _batch(self, mode, page, cursor):
-        posts, authors, where = {}, {}, page.where
+        """One page's posts and authors. An item that cannot be read is
+        skipped with its reason; what it added before failing is dropped."""
+        posts, authors, where, skipped = {}, {}, page.where, []
         for item in reversed(page.items):  # oldest first: parents before replies
-            for status in mode.statuses(item, where):
-                self._add_status(status, posts, authors, where)
-            for account in item.get("accounts") or ():  # conversation participants
-                author = self._author(account, where)
-                authors[author.external_id] = author
+            item_posts, item_authors = dict(posts), dict(authors)
+            try:
+                if not isinstance(item, dict):
+                    raise InvalidDataError("not an object")
+                for status in mode.statuses(item, where):
+                    self._add_status(status, item_posts, item_authors, where)
+                for account in item.get("accounts") or ():  # conversation participants
+                    author = self._author(account, where)
+                    item_authors[author.external_id] = author
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason(self._label(mode, item), error))
+                continue
+            posts, authors = item_posts, item_authors
         return Batch(
-            posts=tuple(posts.values()), authors=tuple(authors.values()), cursor=cursor, wait_seconds=self._wait
+            posts=tuple(posts.values()),
+            authors=tuple(authors.values()),
+            cursor=cursor,
+            wait_seconds=self._wait,
+            skipped=tuple(skipped),
         )
+
+    @staticmethod
+    def _label(mode, item):
+        """``status 123`` for a skip reason, never the item itself."""
+        what = {"notifications": "notification", "statuses": "status", "conversations": "conversation"}[mode.kind]
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(item_id, (str, int)) and not isinstance(item_id, bool) and len(str(item_id)) < 40:
+            return f"{what} {item_id}"
+        return what
 
     def _add_status(self, status, posts, authors, where, root=None):
         """Add ``status`` unless this pull already did; a reply whose root is
@@ -275,7 +304,10 @@ class MastodonClient(ChannelClient):
         A boost stands for the status it boosts: that is the content."""
         if isinstance(status, dict) and status.get("reblog"):
             status = status["reblog"]
-        status_id = str(_require(status, "id", "a status", where))
+        status_id = _require(status, "id", "a status", where)
+        if not isinstance(status_id, (str, int)) or isinstance(status_id, bool):
+            raise InvalidDataError(f"{where} sent a status with an unreadable 'id'")
+        status_id = str(status_id)
         if status_id in self._roots:
             return
         parent = status.get("in_reply_to_id")
@@ -303,13 +335,19 @@ class MastodonClient(ChannelClient):
         except NotFoundError:
             _logger.info("Mastodon status %s vanished before its context was read", status_id)
             return parent
+        except InvalidDataError as error:
+            _logger.info("Mastodon status %s: context unreadable (%s)", status_id, error.message)
+            return parent
         ancestors = context.get("ancestors")
         if not isinstance(ancestors, list) or not ancestors:
             return parent
         where = safe_url(response.url)
         root = str(_require(ancestors[0], "id", "an ancestor status", where))
         for ancestor in ancestors:
-            self._add_status(ancestor, posts, authors, where, root=root)
+            try:
+                self._add_status(ancestor, posts, authors, where, root=root)
+            except values.ITEM_ERRORS as error:  # context only: the reply itself is read
+                _logger.info("Mastodon status %s: an ancestor is unreadable (%s)", status_id, error)
         return root
 
     def _key(self, status_id):
@@ -322,14 +360,14 @@ class MastodonClient(ChannelClient):
             external_id=self._key(status_id),
             thread_key=self._key(root),
             author_id=author.external_id,
-            body_html=status.get("content") or "",
-            title=status.get("spoiler_text") or "",  # the content warning
-            url=status.get("url") or status.get("uri") or "",
+            body_html=status.get("content"),
+            title=status.get("spoiler_text"),  # the content warning
+            url=values.web_url(status.get("url")) or status.get("uri"),
             posted_at=parse_date(status.get("created_at")),
             parent_id=self._key(parent) if parent else "",
             visibility="private" if status.get("visibility") in PRIVATE_VISIBILITIES else "public",
             direction="outbound" if account_id == self._own_id else "inbound",
-            language=status.get("language") or "",
+            language=status.get("language"),
             like_count=_count(status.get("favourites_count")) or 0,
             repost_count=_count(status.get("reblogs_count")) or 0,
             reply_count=_count(status.get("replies_count")) or 0,
@@ -345,18 +383,18 @@ class MastodonClient(ChannelClient):
 
     def _read_author(self, account, where):
         account_id = _require(account, "id", "an account", where)
-        external_id = account.get("uri") or account.get("url")
+        external_id = values.text(account.get("uri")) or values.text(account.get("url"))
         if not external_id:
             raise InvalidDataError(f"{where} sent account {account_id} without 'uri' or 'url'")
-        acct = account.get("acct") or account.get("username") or ""
+        acct = values.text(account.get("acct")) or values.text(account.get("username"))
         # local accounts' acct has no domain: make the handle global
         handle = acct if not acct or "@" in acct else f"{acct}@{urlsplit(self._base).hostname}"
         return Author(
             external_id=external_id,
             handle=handle,
-            name=account.get("display_name") or account.get("username") or "",
-            profile_url=account.get("url") or "",
-            avatar_url=account.get("avatar") or "",
+            name=values.text(account.get("display_name")) or account.get("username"),
+            profile_url=account.get("url"),
+            avatar_url=account.get("avatar"),
             bio=html_to_text(account.get("note")),
             followers=_count(account.get("followers_count")),
             verified_websites=verified_websites(account.get("fields")),

@@ -4,6 +4,24 @@ a platform and the ORM."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import values
+from .errors import InvalidDataError
+
+
+def _set(record, name, value):
+    object.__setattr__(record, name, value)
+
+
+def _key(record, name):
+    """A key field: a non-empty string (an int id is read as its digits)."""
+    value = getattr(record, name)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    value = values.text(value).strip()
+    if not value:
+        raise InvalidDataError(f"no '{name}'")
+    _set(record, name, value)
+
 
 @dataclass(frozen=True)
 class Author:
@@ -20,6 +38,17 @@ class Author:
     #: websites the platform itself verified as this account's (Mastodon
     #: profile fields with ``verified_at``, a Bluesky handle that is a domain)
     verified_websites: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        """Every client's values checked in one place (see :mod:`.values`)."""
+        _key(self, "external_id")
+        for name in ("handle", "name", "bio", "email"):
+            _set(self, name, values.text(getattr(self, name)))
+        for name in ("profile_url", "avatar_url"):
+            _set(self, name, values.web_url(getattr(self, name)))
+        _set(self, "followers", values.count(self.followers, None))
+        sites = self.verified_websites if isinstance(self.verified_websites, (tuple, list)) else ()
+        _set(self, "verified_websites", tuple(url for url in map(values.web_url, sites) if url))
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,22 @@ class Post:
     repost_count: int = 0
     reply_count: int = 0
 
+    def __post_init__(self):
+        """Every client's values checked in one place (see :mod:`.values`):
+        keys are required, the rest is coerced rather than refused."""
+        for name in ("external_id", "thread_key", "author_id"):
+            _key(self, name)
+        for name in ("body_html", "title", "parent_id", "language"):
+            _set(self, name, values.text(getattr(self, name)))
+        _set(self, "url", values.web_url(self.url))
+        _set(self, "posted_at", values.moment(self.posted_at))
+        if self.visibility not in ("public", "private"):
+            _set(self, "visibility", "public")
+        if self.direction not in ("inbound", "outbound"):
+            _set(self, "direction", "inbound")
+        for name in ("like_count", "repost_count", "reply_count"):
+            _set(self, name, values.count(getattr(self, name)))
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -64,3 +109,6 @@ class Batch:
     reads: int = 0
     #: seconds before the platform allows the next pull (rate limit spent)
     wait_seconds: int | None = None
+    #: one short reason per item of the page the client could not read and
+    #: skipped (never the item itself); the rest of the page is stored
+    skipped: tuple[str, ...] = ()

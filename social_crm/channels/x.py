@@ -18,10 +18,10 @@ resumes at the next page; after the last page the cursor becomes
 
 import html
 import logging
-from datetime import datetime, timezone
 
 import pytwitter
 
+from . import values
 from .base import ChannelClient, register
 from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
 from .records import Author, Batch, Post
@@ -67,11 +67,7 @@ def id_key(external_id):
 
 def parse_time(value):
     """X's ``2026-11-20T09:12:03.000Z`` as naive UTC; None if unreadable."""
-    try:
-        moment = datetime.fromisoformat(str(value or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return values.parse_date(value)
 
 
 def text_html(text):
@@ -81,8 +77,7 @@ def text_html(text):
 
 
 def _count(metrics, name, default=0):
-    value = metrics.get(name) if isinstance(metrics, dict) else None
-    return value if isinstance(value, int) else default
+    return values.count(metrics.get(name) if isinstance(metrics, dict) else None, default)
 
 
 class StaleCursorError(InvalidDataError):
@@ -116,7 +111,7 @@ class _Api(pytwitter.Api):
 
     @staticmethod
     def _parse_response(resp):
-        payload = resp.json()
+        payload = values.read_json(resp)
         where = safe_url(resp.url)
         if not isinstance(payload, dict):
             raise InvalidDataError(f"{where} answered with JSON that is not an object")
@@ -175,19 +170,25 @@ class XClient(ChannelClient):
                 first, token = False, None
                 continue
             first = False
-            posts, authors, fresh, billed = self._read(payload, since_id, own_id)
+            posts, authors, fresh, billed, skipped, seen = self._read(payload, since_id, own_id)
             newest = max((i for i in (newest, *fresh) if i), key=id_key, default=None)
             meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
             # the DM timeline has no since_id: paging stops at the first message already seen
-            token = meta.get("next_token") if len(fresh) == billed else None
-            taken, reads = taken + len(fresh), reads + billed
+            token = meta.get("next_token") if not seen else None
+            token = token if isinstance(token, str) else None
+            taken, reads = taken + (len(fresh) if mode == "dm" else billed), reads + billed
             wait = self._wait_seconds()
             if token:
                 batch_cursor = {"since_id": since_id, "next_token": token, "newest_id": newest, **kept}
             else:
                 batch_cursor = {"since_id": newest or since_id, **kept}
             yield Batch(
-                posts=tuple(posts), authors=tuple(authors), cursor=batch_cursor, reads=billed, wait_seconds=wait
+                posts=tuple(posts),
+                authors=tuple(authors),
+                cursor=batch_cursor,
+                reads=billed,
+                wait_seconds=wait,
+                skipped=tuple(skipped),
             )
             if not token or wait is not None:
                 return
@@ -240,7 +241,10 @@ class XClient(ChannelClient):
         if cursor.get("user_id"):
             return cursor["user_id"]
         user = api.get_user(username=username, return_json=True).get("data")
-        return self._id(user if isinstance(user, dict) else {}, "user")
+        try:
+            return self._id(user, "user")
+        except InvalidDataError:
+            raise self._invalid(f"the user @{username} without 'id'") from None
 
     def _page_size(self, taken, reads):
         """``max_results`` of the next page: what is left of ``max_items``
@@ -283,54 +287,81 @@ class XClient(ChannelClient):
         return InvalidDataError(f"{safe_url(self.api.last_response.url)} sent {what}")
 
     def _objects(self, value, name):
-        """A list of JSON objects from the payload; absent means none."""
+        """A list of JSON objects from the payload; absent means none. An
+        entry that is not an object is counted by the readers as skipped."""
         if value is None:
             return []
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise self._invalid(f"'{name}' that is not a list of objects")
+        if not isinstance(value, list):
+            raise self._invalid(f"'{name}' that is not a list")
         return value
 
-    def _id(self, item, what, field="id"):
-        value = item.get(field)
+    def _id(self, item, _what, field="id"):
+        value = item.get(field) if isinstance(item, dict) else None
         if not value or not isinstance(value, str):
-            raise self._invalid(
-                f"a {what} without '{field}'" if field == "id" else f"{what} {item['id']} without '{field}'"
-            )
+            raise InvalidDataError(f"no '{field}'")
         return value
+
+    @staticmethod
+    def _label(item, what):
+        """``tweet 123`` for a skip reason; the id only if it looks like one."""
+        if isinstance(item, tuple):  # a direct message as (id, event)
+            item = item[1]
+        item_id = item.get("id") if isinstance(item, dict) else None
+        return f"{what} {item_id}" if isinstance(item_id, str) and item_id.isdigit() and len(item_id) < 25 else what
+
+    def _each(self, items, what, read, skipped):
+        """``read(item)`` for each item; an item that fails is skipped and
+        its reason kept, the others are read."""
+        for item in items:
+            try:
+                yield read(item)
+            except values.ITEM_ERRORS as error:
+                skipped.append(values.skip_reason(self._label(item, what), error))
 
     def _read(self, payload, since_id, own_id):
         """A page's posts (oldest first, with the tweets it references) and
-        authors, the ids of its items not seen before, and how many items X
-        billed."""
+        authors, the ids of its items not seen before, how many items X
+        billed, the reasons of the items skipped, and whether the DM timeline
+        reached a message already stored."""
         data = self._objects(payload.get("data"), "data")
         includes = payload.get("includes") if isinstance(payload.get("includes"), dict) else {}
-        authors = self._authors(includes)
+        skipped = []
+        authors = self._authors(includes, skipped)
         if self.settings.mode == "dm":
-            fresh = [
-                event for event in data if not since_id or id_key(self._id(event, "direct message")) > id_key(since_id)
-            ]
-            posts = [self._dm_post(event, own_id) for event in fresh]
+            events = list(self._each(data, "direct message", self._dm_event, skipped))
+            fresh = [event for event in events if not since_id or id_key(event[0]) > id_key(since_id)]
+            posts = list(self._each(fresh, "direct message", lambda event: self._dm_post(*event, own_id), skipped))
+            fresh_ids, seen = [event[0] for event in fresh], len(fresh) < len(events)
         else:
-            fresh = data
-            included = self._objects(includes.get("tweets"), "includes.tweets")
-            posts = [self._tweet_post(tweet, authors, own_id) for tweet in [*included, *data]]
-        posts = self._ordered(posts, authors)
-        return posts, list(authors.values()), [item["id"] for item in fresh], len(data)
 
-    def _authors(self, includes):
+            def read(tweet):
+                return self._tweet_post(tweet, authors, own_id)
+
+            # referenced tweets are context: one that fails is dropped quietly
+            context = list(self._each(self._objects(includes.get("tweets"), "includes.tweets"), "tweet", read, []))
+            mentions = list(self._each(data, "tweet", read, skipped))
+            posts, fresh_ids, seen = [*context, *mentions], [post.external_id for post in mentions], False
+        posts = self._ordered(posts, authors)
+        return posts, list(authors.values()), fresh_ids, len(data), skipped, seen
+
+    def _authors(self, includes, skipped):
         authors = {}
-        for user in self._objects(includes.get("users"), "includes.users"):
-            username = str(user.get("username") or "")
-            authors[self._id(user, "user")] = Author(
-                external_id=user["id"],
-                handle=username,
-                name=str(user.get("name") or ""),
-                profile_url=f"https://x.com/{username}" if username else "",
-                avatar_url=str(user.get("profile_image_url") or ""),
-                bio=str(user.get("description") or ""),
-                followers=_count(user.get("public_metrics"), "followers_count", None),
-            )
+        for author in self._each(self._objects(includes.get("users"), "includes.users"), "user", self._user, skipped):
+            authors[author.external_id] = author
         return authors
+
+    def _user(self, user):
+        username = values.text(user.get("username"))
+        return Author(
+            external_id=self._id(user, "user"),
+            handle=username,
+            name=values.text(user.get("name")),
+            # a handle of letters, digits and _ only: anything else makes no safe URL
+            profile_url=f"https://x.com/{username}" if username.replace("_", "").isalnum() else "",
+            avatar_url=user.get("profile_image_url"),
+            bio=values.text(user.get("description")),
+            followers=_count(user.get("public_metrics"), "followers_count", None),
+        )
 
     def _tweet_post(self, tweet, authors, own_id):
         tweet_id = self._id(tweet, "tweet")
@@ -338,36 +369,40 @@ class XClient(ChannelClient):
         author = authors.get(author_id)
         references = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else ()
         metrics = tweet.get("public_metrics")
+        handle = author.handle if author and author.handle and author.profile_url else "i/web"
         return Post(
             external_id=tweet_id,
-            thread_key=str(tweet.get("conversation_id") or tweet_id),
+            thread_key=values.text(tweet.get("conversation_id")) or tweet_id,
             author_id=author_id,
-            body_html=text_html(tweet.get("text")),
-            url=f"https://x.com/{author.handle if author and author.handle else 'i/web'}/status/{tweet_id}",
+            body_html=text_html(values.text(tweet.get("text"))),
+            url=f"https://x.com/{handle}/status/{tweet_id}" if tweet_id.isdigit() else "",
             posted_at=parse_time(tweet.get("created_at")),
             parent_id=next(
                 (
-                    str(ref.get("id") or "")
+                    values.text(ref.get("id"))
                     for ref in references
                     if isinstance(ref, dict) and ref.get("type") == "replied_to"
                 ),
                 "",
             ),
             direction="outbound" if author_id == own_id else "inbound",
-            language=str(tweet.get("lang") or ""),
+            language=values.text(tweet.get("lang")),
             like_count=_count(metrics, "like_count"),
             repost_count=_count(metrics, "retweet_count"),
             reply_count=_count(metrics, "reply_count"),
         )
 
-    def _dm_post(self, event, own_id):
-        event_id = self._id(event, "direct message")
+    def _dm_event(self, event):
+        """``(id, event)`` of a direct message whose id is readable."""
+        return self._id(event, "direct message"), event
+
+    def _dm_post(self, event_id, event, own_id):
         sender_id = self._id(event, "direct message", "sender_id")
         return Post(
             external_id=event_id,
             thread_key=self._id(event, "direct message", "dm_conversation_id"),
             author_id=sender_id,
-            body_html=text_html(event.get("text")),
+            body_html=text_html(values.text(event.get("text"))),
             posted_at=parse_time(event.get("created_at")),
             visibility="private",
             direction="outbound" if sender_id == own_id else "inbound",

@@ -123,7 +123,7 @@ class MastodonApi(LoopbackServer):
         self.token = token
         self.quota = _Quota(quota, window) if quota is not None else None
         self.accounts, self.statuses, self.notifications, self.conversations = [], [], [], {}
-        self.scripted, self.broken = {}, {}
+        self.scripted, self.broken, self.altered = {}, {}, {}
         self._clock = START
         self.owner = self.add_account(
             "tentworks",
@@ -215,6 +215,11 @@ class MastodonApi(LoopbackServer):
 
     def break_status(self, status, *keys):
         self.broken[status.id] = keys
+
+    def alter_status(self, status, account=None, **fields):
+        """Serve ``status`` with ``fields`` changed, and its account with the
+        fields of ``account``: a malformed item among good ones."""
+        self.altered[status.id] = (fields, account or {})
 
     @classmethod
     def generate(
@@ -378,6 +383,10 @@ class MastodonApi(LoopbackServer):
         }
         for key in self.broken.get(status.id, ()):
             data.pop(key, None)
+        fields, account = self.altered.get(status.id, ({}, {}))
+        data.update(fields)
+        if account and isinstance(data.get("account"), dict):
+            data["account"] = {**data["account"], **account}
         return data
 
     # ------------------------------------------------------------------

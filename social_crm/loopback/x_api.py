@@ -63,6 +63,8 @@ REPLIES = (
     "which size did you get?",
 )
 LANGS = ("en",) * 8 + ("fr", "de", "es")
+#: a field :meth:`XApi.alter` leaves out of the answer
+DROP = object()
 
 
 def snowflake(moment, sequence):
@@ -123,7 +125,10 @@ class XApi(LoopbackServer):
     ``page_cap`` makes pages shorter than ``max_results`` (X may answer
     fewer). ``fail_next(reply)`` answers the next request with ``reply``,
     ``delay`` slows every answer, and ``rewrite(payload)`` may alter each
-    JSON payload before it is sent (missing fields)."""
+    JSON payload before it is sent (missing fields). :meth:`alter` serves a
+    tweet or user with other fields (a bad item among good ones) and ``raw``
+    swaps a text for bytes in every answer (invalid UTF-8, nesting that
+    ``json.dumps`` cannot write)."""
 
     def __init__(self, port=0, rate_limit=450, page_cap=None, window=RATE_WINDOW):
         super().__init__(port)
@@ -138,6 +143,10 @@ class XApi(LoopbackServer):
         self.revoked = False
         self.delay = 0.0
         self.rewrite = lambda payload: payload
+        #: tweet or user id -> fields served instead of the stored ones
+        self.altered = {}
+        #: text -> bytes replaced in the body of every answer
+        self.raw = {}
         self._failures = []
         self._windows = {}
         self._mentions, self._words = {}, {}
@@ -362,6 +371,11 @@ class XApi(LoopbackServer):
 
     # -- scripting -----------------------------------------------------------
 
+    def alter(self, item_id, **fields):
+        """Serve the tweet or user ``item_id`` with ``fields`` changed; a
+        field set to :data:`DROP` is left out (as X leaves out what it lacks)."""
+        self.altered.setdefault(item_id, {}).update(fields)
+
     def fail_next(self, reply, count=1):
         """Answer the next ``count`` requests with ``reply``."""
         self._failures.extend([reply] * count)
@@ -404,9 +418,14 @@ class XApi(LoopbackServer):
         return self._reply(status, payload, headers)
 
     def _reply(self, status, payload, headers=None):
+        body = json.dumps(payload)
+        if self.raw:
+            body = body.encode("utf-8", "surrogatepass")
+            for text, raw in self.raw.items():
+                body = body.replace(text.encode(), raw)
         return Reply(
             status,
-            json.dumps(payload),
+            body,
             delay=self.delay,
             headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
         )
@@ -509,7 +528,13 @@ class XApi(LoopbackServer):
 
     def _view(self, item, request, fields_param):
         fields = self._fields(request, fields_param)
-        return {name: item[name] for name in dict.fromkeys(fields) if name in item}
+        view = {name: item[name] for name in dict.fromkeys(fields) if name in item}
+        for name, value in self.altered.get(item["id"], {}).items():
+            if value is DROP:
+                view.pop(name, None)
+            else:
+                view[name] = value
+        return view
 
     def _page(self, request, timeline, items, token_name):
         """One page of ``items`` (newest first) after ``since_id`` and the

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext
 
+from .. import channels
 from .platforms import PLATFORMS
 
 RETENTION_BATCH = 5000
@@ -70,7 +71,8 @@ class SocialMessage(models.Model):
         """Values of a channel ``Post``, except its links to other records."""
         return {
             "title": post.title or False,
-            "body": post.body_html or False,
+            # remote images load only when asked: no tracking pixel on opening
+            "body": channels.without_remote_images(post.body_html) or False,
             "url": post.url or False,
             "posted_at": post.posted_at or False,
             "visibility": post.visibility,

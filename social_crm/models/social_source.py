@@ -18,6 +18,8 @@ CRON_BATCH_SIZE = 50
 #: posts stored per savepoint: enough to spread the fixed cost of a store
 #: over many posts, few enough that an error loses little work
 STORE_BATCH_POSTS = 500
+#: skip reasons quoted on the source; the rest are counted
+NOTICE_REASONS = 3
 
 
 class SocialSource(models.Model):
@@ -97,6 +99,11 @@ class SocialSource(models.Model):
         help="Set after each pull from the interval, the platform's rate limits and error back-off.",
     )
     last_error = fields.Text(readonly=True, copy=False)
+    last_notice = fields.Text(
+        readonly=True,
+        copy=False,
+        help="What the last pull could not read and skipped (one malformed post does not stop a pull).",
+    )
     error_code = fields.Char(readonly=True, copy=False)
     error_count = fields.Integer(readonly=True, copy=False)
     error_retryable = fields.Boolean(readonly=True, copy=False)
@@ -227,44 +234,61 @@ class SocialSource(models.Model):
         used = self.reads_this_month if self.reads_month == month else 0
         self.write({"reads_this_month": used + reads, "reads_month": month})
 
-    def _sync(self):
+    def _sync(self, commit_each_batch=False):
         """Pull one source page by page, storing the pages in batches of about
         ``STORE_BATCH_POSTS`` posts. Each stored batch and the cursor after it
         go under one savepoint: a failure on page three keeps pages one and
-        two, and the next pull resumes after them."""
+        two, and the next pull resumes after them. Posts a client could not
+        read are skipped and said on the source (``last_notice``).
+
+        ``commit_each_batch`` is for the scheduled run only (never a user's
+        *Pull now*, never a test): each stored batch is committed with its
+        cursor and reads, so that a crash or a worker killed at its time
+        limit loses at most the batch in flight, and a long pull makes
+        progress from run to run instead of starting over (X bills each read).
+        """
         self.ensure_one()
         if self._reads_left() == 0:
             self._record_budget_spent()
             return False
         client = channels.client_for(self._channel_settings())
-        pages, wait_seconds = [], 0
+        pages, wait_seconds, skipped = [], 0, []
+
+        def store(pages):
+            return self._store_pages(pages, skipped=skipped, commit=commit_each_batch, client=client)
+
         try:
-            for page in channels.prefetched(client.pull(self.cursor or {})):
+            for page in channels.prefetched(client.pull_safely(self.cursor or {})):
                 pages.append(page)
                 wait_seconds = max(wait_seconds, page.wait_seconds or 0)
                 if sum(len(pending.posts) for pending in pages) >= STORE_BATCH_POSTS:
-                    self._store_pages(pages)
+                    if not store(pages):
+                        return False
                     pages = []
         except channels.BudgetSpentError:
             # less left than the platform's smallest page: as good as spent
-            self._store_pages(pages)
-            self._record_budget_spent()
+            if store(pages):
+                self._record_budget_spent(skipped)
             return False
         except channels.ChannelError as error:
-            self._store_pages(pages)
-            self._record_failure(error)
+            if store(pages):
+                self._record_failure(error, skipped)
             return False
         finally:
             if client.credential_updates:
                 self._store_credentials(client.credential_updates)
-        self._store_pages(pages)
-        self._record_success(wait_seconds)
+        if not store(pages):
+            return False
+        self._record_success(wait_seconds, skipped)
         return True
 
-    def _store_pages(self, pages):
-        """Store consecutive pages as one batch, then the cursor of the last."""
+    def _store_pages(self, pages, skipped=None, commit=False, client=None):
+        """Store consecutive pages as one batch, then the cursor of the last;
+        add their skip reasons to ``skipped``. With ``commit`` (scheduled runs
+        only), commit them and take the source's lock again: False if another
+        worker took the source meanwhile, which then goes on from this cursor."""
         if not pages:
-            return
+            return True
         with self.env.cr.savepoint():
             self._store_batch(
                 channels.Batch(
@@ -277,6 +301,34 @@ class SocialSource(models.Model):
             reads = sum(page.reads for page in pages)
             if reads:
                 self._count_reads(reads)
+        if skipped is not None:
+            skipped.extend(reason for page in pages for reason in page.skipped)
+        if not commit:
+            return True
+        if client is not None and client.credential_updates:
+            # a renewed session is single-use: keep it with the batch it read
+            self._store_credentials(client.credential_updates)
+        # Scheduled run only (see _sync): one commit per stored batch, so that
+        # a crash keeps the batches stored and their cursor.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        # the commit released the row lock: take it again before going on
+        if self._lock_for_pull():
+            return True
+        _logger.info("Social source %s (%s): another worker took over the pull", self.id, self.name)
+        return False
+
+    def _skip_notice(self, skipped):
+        """One line on the posts a pull skipped: how many, and why."""
+        if not skipped:
+            return False
+        _logger.warning("Social source %s (%s) skipped %s item(s): %s", self.id, self.name, len(skipped), skipped)
+        reasons = "; ".join(skipped[:NOTICE_REASONS])
+        if len(skipped) > NOTICE_REASONS:
+            more = len(skipped) - NOTICE_REASONS
+            reasons = self.env._("%(reasons)s; and %(count)s more", reasons=reasons, count=more)
+        if len(skipped) == 1:
+            return self.env._("1 post skipped: %(reasons)s", reasons=reasons)
+        return self.env._("%(count)s posts skipped: %(reasons)s", count=len(skipped), reasons=reasons)
 
     def _store_batch(self, batch):
         """Store one batch; accounts erased on request stay erased."""
@@ -291,7 +343,7 @@ class SocialSource(models.Model):
         conversations = self.env["social.conversation"]._upsert_threads(self, posts)
         self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
 
-    def _record_success(self, wait_seconds=0):
+    def _record_success(self, wait_seconds=0, skipped=()):
         now = fields.Datetime.now()
         wait = max(timedelta(minutes=self.interval_minutes), timedelta(seconds=wait_seconds))
         self.write(
@@ -303,10 +355,11 @@ class SocialSource(models.Model):
                 "error_code": False,
                 "error_count": 0,
                 "error_retryable": False,
+                "last_notice": self._skip_notice(skipped),
             }
         )
 
-    def _record_failure(self, error):
+    def _record_failure(self, error, skipped=()):
         """Store the error on the source and in the log, and set the next
         allowed pull: the platform's wait if it gave one, else a back-off."""
         now = fields.Datetime.now()
@@ -326,10 +379,11 @@ class SocialSource(models.Model):
                 "error_code": error.code,
                 "error_count": count,
                 "error_retryable": error.retryable,
+                "last_notice": self._skip_notice(skipped),
             }
         )
 
-    def _record_budget_spent(self):
+    def _record_budget_spent(self, skipped=()):
         next_month = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0) + relativedelta(
             months=1
         )
@@ -339,7 +393,14 @@ class SocialSource(models.Model):
             date=fields.Date.to_string(next_month),
         )
         _logger.info("Social source %s (%s): %s", self.id, self.name, message)
-        self.write({"next_pull_at": next_month, "last_error": message, "error_code": "budget_spent"})
+        self.write(
+            {
+                "next_pull_at": next_month,
+                "last_error": message,
+                "error_code": "budget_spent",
+                "last_notice": self._skip_notice(skipped),
+            }
+        )
 
     def _lock_for_pull(self):
         """Lock the source row or tell that another worker pulls it."""
@@ -367,7 +428,8 @@ class SocialSource(models.Model):
             if not source._lock_for_pull():
                 continue
             try:
-                source._sync()
+                # per-batch commits: a crash or the worker's time limit keeps what was stored
+                source._sync(commit_each_batch=auto_commit)
             # one source's unexpected failure must not stop the others
             except Exception:  # pylint: disable=broad-exception-caught
                 _logger.exception(

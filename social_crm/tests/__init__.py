@@ -9,3 +9,5 @@ from . import test_neutralize
 from . import test_case
 from . import test_conversation_kind
 from . import test_platform_sync
+from . import test_bad_items
+from . import test_crash_safety
