@@ -9,3 +9,4 @@ from . import test_neutralize
 from . import test_case
 from . import test_conversation_kind
 from . import test_platform_sync
+from . import test_security

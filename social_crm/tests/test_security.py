@@ -1,0 +1,185 @@
+"""Attacks of issue 6, replayed as the least privileged user who could make
+them: a Social CRM manager who is no administrator, or a Social CRM user,
+over JSON-RPC as the web client would send them; secrets sent to a listener
+on 127.0.0.1 that records what it gets; a pull already under way held by
+another transaction."""
+
+import json
+
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+from ..loopback import BlueskyServer, LoopbackServer, MastodonApi, Reply, XApi
+from ..models.platforms import CREDENTIAL_FIELDS
+from .common import SocialCrmCase
+
+SOURCE_LOGGER = "odoo.addons.social_crm.models.social_source"
+MASTODON_TOKEN = "mastodon-admin-s3cret"
+SECRET_FIELDS = sorted({field for fields_by_key in CREDENTIAL_FIELDS.values() for field in fields_by_key.values()})
+
+
+class Listener(LoopbackServer):
+    """A host of the attacker's choice: records every request and answers
+    that the token expired, so that a client tries every secret it holds."""
+
+    def handle(self, request):
+        body = json.dumps({"error": "ExpiredToken", "message": "Token has expired"})
+        return Reply(401, body, {"Content-Type": "application/json"})
+
+    def received(self, secrets):
+        """The ``secrets`` that reached the listener, in any part of any request."""
+        raw = [
+            f"{request.path} {request.query} {request.headers} {request.body.decode(errors='replace')}"
+            for request in self.requests
+        ]
+        return {secret for secret in secrets if any(secret in text for text in raw)}
+
+
+class RpcCase(HttpCase, SocialCrmCase):
+    """Calls made over JSON-RPC by a logged-in user, as the web client makes them."""
+
+    def rpc(self, model, method, *args, **kwargs):
+        """One call as the web client makes it; the server works in this
+        test's transaction, through its own caches."""
+        self.env.flush_all()
+        try:
+            return self.make_jsonrpc_request(
+                f"/web/dataset/call_kw/{model}/{method}",
+                {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+            )
+        finally:
+            self.env.invalidate_all()
+
+    def assert_refused(self, model, method, *args, **kwargs):
+        with mute_logger("odoo.http"), self.assertRaises(JsonRpcException) as refused:
+            self.rpc(model, method, *args, **kwargs)
+        self.assertIn(refused.exception.args[0], ("odoo.exceptions.AccessError", "odoo.exceptions.ValidationError"))
+
+    def serve(self, server):
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+
+@tagged("post_install", "-at_install")
+class TestCredentialsStayWhereGiven(RpcCase):
+    """A manager who may not read the administrator's credentials points the
+    administrator's source at a listener of their own, then pulls now."""
+
+    def setUp(self):
+        super().setUp()
+        self.listener = self.serve(Listener())
+        self.authenticate(self.social_manager.login, self.social_manager.login)
+
+    def admin_sources(self):
+        """Sources an administrator connected, each with every secret its
+        platform uses (Bluesky: the app password and a session)."""
+        x_api = self.serve(XApi.generate(posts=5, authors=2, threads=2, seed=1))
+        mastodon = self.serve(MastodonApi(token=MASTODON_TOKEN))
+        bluesky = self.serve(BlueskyServer())
+        session = bluesky.issue_session()
+        x_keys = {**x_api.credentials("user"), **x_api.credentials("bearer")}
+        Source = self.env["social.source"]
+        common = {"local_network": True, "mode": "mentions"}
+        return {
+            "x": Source.create(
+                {
+                    **common,
+                    "name": "X",
+                    "platform": "x",
+                    "target": "@acme",
+                    "api_url": f"{x_api.url}/2",
+                    **{CREDENTIAL_FIELDS["x"][key]: value for key, value in x_keys.items()},
+                }
+            ),
+            "mastodon": Source.create(
+                {
+                    **common,
+                    "name": "Mastodon",
+                    "platform": "mastodon",
+                    "target": "@tentworks",
+                    "api_url": mastodon.url,
+                    "access_token": MASTODON_TOKEN,
+                }
+            ),
+            "bluesky": Source.create(
+                {
+                    **common,
+                    "name": "Bluesky",
+                    "platform": "bluesky",
+                    "target": "@tentworks.example",
+                    "api_url": bluesky.url,
+                    "auth_login": bluesky.me.handle,
+                    "auth_password": bluesky.app_password,
+                    "session_token": session["access_jwt"],
+                    "refresh_token": session["refresh_jwt"],
+                }
+            ),
+        }
+
+    @staticmethod
+    def secrets_of(source):
+        values = source.sudo().read(SECRET_FIELDS)[0]
+        return {value for name, value in values.items() if name in SECRET_FIELDS and value}
+
+    def pull_now(self, source):
+        with mute_logger(SOURCE_LOGGER):
+            self.rpc("social.source", "action_sync", [source.id])
+
+    def assert_nothing_to_send(self, source, secrets):
+        self.assertFalse(self.listener.received(secrets), "no credential reached the listener")
+        self.assertFalse([r for r in self.listener.requests if "authorization" in r.headers])
+        source.invalidate_recordset()
+        self.assertFalse(self.secrets_of(source), "the credentials are gone until an administrator reconnects")
+
+    def test_api_url_moved_by_a_manager_takes_no_credential_along(self):
+        for platform, source in self.admin_sources().items():
+            with self.subTest(platform=platform):
+                secrets = self.secrets_of(source)
+                self.assertEqual(len(secrets), len(CREDENTIAL_FIELDS[platform]))
+                url = f"{self.listener.url}/2" if platform == "x" else self.listener.url
+                self.rpc("social.source", "write", [source.id], {"api_url": url})
+                self.pull_now(source)
+                self.assert_nothing_to_send(source, secrets)
+                self.assertEqual(source.state, "error", "the next pull asks to reconnect the source")
+
+    def test_platform_changed_by_a_manager_takes_no_credential_along(self):
+        """X to Mastodon sent the X access token as a Mastodon bearer token,
+        whether the API URL was set in the same write or after the platform
+        had reset it."""
+        for writes in (
+            [{"platform": "mastodon", "api_url": self.listener.url}],
+            [{"platform": "mastodon"}, {"api_url": self.listener.url}],
+        ):
+            with self.subTest(writes=writes):
+                source = self.admin_sources()["x"]
+                secrets = self.secrets_of(source)
+                for vals in writes:
+                    self.rpc("social.source", "write", [source.id], vals)
+                self.pull_now(source)
+                self.assert_nothing_to_send(source, secrets)
+
+    def test_local_network_cannot_be_given_by_create_or_copy(self):
+        """A manager may not let a source reach the loopback or private
+        network (here the listener) by creating or copying it."""
+        blog = {"name": "Intranet", "platform": "feed", "mode": "feed", "target": f"{self.listener.url}/feed"}
+        self.assert_refused("social.source", "create", [{**blog, "local_network": True}])
+        self.assert_refused("social.source", "create", [blog], context={"default_local_network": True})
+        public = self.env["social.source"].create({**blog, "target": "https://blog.example/feed"})
+        self.assert_refused("social.source", "copy", [public.id], default={**blog, "local_network": True})
+
+        source_ids = self.rpc("social.source", "create", [blog])
+        self.pull_now(self.env["social.source"].browse(source_ids))
+        self.assertFalse(self.listener.requests, "without the permission the loopback network is out of reach")
+
+    def test_administrator_reconnects_in_the_same_write(self):
+        admin = new_test_user(
+            self.env, login="sec_sysadmin", groups="base.group_system,social_crm.group_social_crm_manager"
+        )
+        source = self.admin_sources()["mastodon"]
+        source.with_user(admin).write({"api_url": "https://social.example", "access_token": "new-token"})
+        self.assertRecordValues(source, [{"access_token": "new-token", "local_network": True}])
+        source = self.admin_sources()["x"]
+        source.with_user(admin).write({"platform": "mastodon", "access_token": "new-token"})
+        self.assertEqual(self.secrets_of(source), {"new-token"}, "the X keys not given again are gone")
