@@ -6,6 +6,7 @@ another transaction."""
 
 import json
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
@@ -183,3 +184,74 @@ class TestCredentialsStayWhereGiven(RpcCase):
         source = self.admin_sources()["x"]
         source.with_user(admin).write({"platform": "mastodon", "access_token": "new-token"})
         self.assertEqual(self.secrets_of(source), {"new-token"}, "the X keys not given again are gone")
+
+
+@tagged("post_install", "-at_install")
+class TestLinksAndCompanies(RpcCase):
+    """A Social CRM user of the main company and of team A tries to reach
+    other teams' and other companies' records through what they may edit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Team = cls.env["crm.team"].with_context(tracking_disable=True)
+        cls.team_a = Team.create({"name": "Team A", "member_ids": [(6, 0, cls.social_user.ids)]})
+        cls.team_b = Team.create({"name": "Team B"})
+        Case = cls.env["social.case"]
+        cls.own_case = Case.create({"name": "Torn fly sheet", "team_id": cls.team_a.id, "user_id": False})
+        cls.other_team_case = Case.create({"name": "Secret B", "team_id": cls.team_b.id, "user_id": False})
+        cls.other_company_case = Case.create(
+            {"name": "Secret of company 2", "company_id": cls.other_company.id, "team_id": False, "user_id": False}
+        )
+        cls.conversation = cls.env["social.conversation"].create(
+            {"platform": "feed", "thread_key": "sec-thread", "company_id": cls.company.id, "team_id": cls.team_a.id}
+        )
+        cls.identity = cls.env["social.identity"].create(
+            {"platform": "feed", "external_id": "mailto:jo@blogs.example", "company_id": cls.company.id}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.authenticate(self.social_user.login, self.social_user.login)
+
+    def test_user_cannot_link_a_case_they_may_not_read(self):
+        for case in (self.other_company_case, self.other_team_case):
+            with self.subTest(case=case.name):
+                self.assert_refused("social.conversation", "write", [self.conversation.id], {"case_id": case.id})
+                [values] = self.rpc("social.conversation", "read", [self.conversation.id], ["case_id"])
+                self.assertFalse(values["case_id"], "nothing of the case shows through the conversation")
+        self.rpc("social.conversation", "write", [self.conversation.id], {"case_id": self.own_case.id})
+        self.assertEqual(self.conversation.case_id, self.own_case, "a case of the user's team links")
+
+    def test_a_case_links_only_conversations_of_its_company(self):
+        companies = self.company | self.other_company
+        both = self.make_user("sec_both_companies", "social_crm.group_social_crm_manager", companies)
+        conversation = self.conversation.with_user(both).with_context(allowed_company_ids=companies.ids)
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            conversation.write({"case_id": self.other_company_case.id})
+
+    def test_user_cannot_move_a_conversation_to_another_company(self):
+        self.assert_refused(
+            "social.conversation", "write", [self.conversation.id], {"company_id": self.other_company.id}
+        )
+        self.assert_refused("social.conversation", "write", [self.conversation.id], {"company_id": False})
+        self.assertEqual(self.conversation.company_id, self.company)
+
+    def test_user_cannot_share_a_company_identity(self):
+        self.assert_refused("social.identity", "write", [self.identity.id], {"company_id": False})
+        self.assert_refused("social.identity", "write", [self.identity.id], {"company_id": self.other_company.id})
+        self.assertEqual(self.identity.company_id, self.company)
+        self.identity.with_user(self.social_manager).write({"company_id": False})
+        self.assertFalse(self.identity.company_id, "a manager may share an identity, as the sync does")
+
+    def test_manager_cannot_move_a_message_to_another_company(self):
+        other = self.env["social.conversation"].create(
+            {"platform": "feed", "thread_key": "sec-other", "company_id": self.other_company.id}
+        )
+        message = self.env["social.message"].create(
+            {"platform": "feed", "external_id": "sec-post", "conversation_id": self.conversation.id}
+        )
+        self.authenticate(self.social_manager.login, self.social_manager.login)
+        self.assert_refused("social.message", "write", [message.id], {"conversation_id": other.id})
+        self.assert_refused("social.message", "write", [message.id], {"company_id": self.other_company.id})
+        self.assertEqual(message.company_id, self.company)
