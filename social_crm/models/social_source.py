@@ -4,7 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.modules import module
 from odoo.tools import SQL
 
@@ -236,9 +236,20 @@ class SocialSource(models.Model):
 
     def action_sync(self):
         """Pull now. Checks the user may edit the sources, then pulls as
-        superuser so that identities shared across companies are found."""
+        superuser so that identities shared across companies are found.
+        Takes the cron's lock first: a second click, or a click during the
+        scheduled pull, would fetch (and on X pay for) every page twice."""
         self.check_access("write")
-        for source in self.sudo():
+        sources = self.sudo()
+        busy = sources.filtered(lambda source: not source._lock_for_pull())
+        if busy:
+            raise UserError(
+                self.env._(
+                    "A pull of %(sources)s is already running. Try again once it is done.",
+                    sources=", ".join(busy.mapped("name")),
+                )
+            )
+        for source in sources:
             source._sync()
         return True
 

@@ -6,12 +6,14 @@ another transaction."""
 
 import json
 
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.modules.registry import Registry
+from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from ..loopback import BlueskyServer, LoopbackServer, MastodonApi, Reply, XApi
+from ..loopback import BlueskyServer, FeedSite, LoopbackServer, MastodonApi, Reply, XApi, sample_entries
 from ..models.platforms import CREDENTIAL_FIELDS
 from .common import SocialCrmCase
 
@@ -255,3 +257,48 @@ class TestLinksAndCompanies(RpcCase):
         self.assert_refused("social.message", "write", [message.id], {"conversation_id": other.id})
         self.assert_refused("social.message", "write", [message.id], {"company_id": self.other_company.id})
         self.assertEqual(message.company_id, self.company)
+
+
+@tagged("post_install", "-at_install")
+class TestPullNowTakesTheLock(TransactionCase):
+    """Pull now while another transaction (the cron, a first click) holds
+    the source. The row must be committed for another transaction to lock
+    it: it is, before this class's transaction starts, and deleted after."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.site = FeedSite().start()
+        cls.addClassCleanup(cls.site.stop)
+        cls.site.add_blog("locked", sample_entries(2, prefix="locked"))
+        with Registry(get_db_name()).cursor() as cr:
+            source = api.Environment(cr, SUPERUSER_ID, {})["social.source"].create(
+                {
+                    "name": "Locked feed",
+                    "target": f"{cls.site.url}/locked/feed",
+                    "local_network": True,
+                    "state": "paused",  # out of the way of the cron tests
+                }
+            )
+            cls.source_id = source.id
+        cls.addClassCleanup(cls.delete_committed_source)
+        super().setUpClass()
+        cls.manager = new_test_user(cls.env, login="sec_lock_manager", groups="social_crm.group_social_crm_manager")
+
+    @classmethod
+    def delete_committed_source(cls):
+        with Registry(get_db_name()).cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["social.source"].browse(cls.source_id).unlink()
+
+    def test_pull_now_refuses_while_another_transaction_pulls(self):
+        source = self.env["social.source"].browse(self.source_id).with_user(self.manager)
+        # a pull that did not take the lock would wait for the other one forever
+        self.env.cr.execute("SET LOCAL lock_timeout = '3s'")
+        with self.registry.cursor() as other:
+            other.execute("SELECT id FROM social_source WHERE id = %s FOR NO KEY UPDATE", [self.source_id])
+            with self.assertRaisesRegex(UserError, "A pull of Locked feed is already running"):
+                source.action_sync()
+            other.rollback()
+        self.assertFalse(self.site.requests, "nothing fetched, nothing billed")
+
+        source.action_sync()
+        self.assertTrue(self.site.requests, "once the other pull is over, Pull now pulls")
