@@ -9,7 +9,7 @@ import json
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
-from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, tagged
+from odoo.tests import Form, HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -162,6 +162,15 @@ class TestCredentialsStayWhereGiven(RpcCase):
                     self.rpc("social.source", "write", [source.id], vals)
                 self.pull_now(source)
                 self.assert_nothing_to_send(source, secrets)
+
+    def test_the_form_warns_before_clearing_the_credentials(self):
+        source = self.admin_sources()["mastodon"]
+        form = Form(source.with_user(self.social_manager))
+        with self.assertLogs("odoo.tests.form.onchange", "WARNING") as logs:
+            form.api_url = self.listener.url
+        self.assertIn("Credentials will be cleared", logs.output[0])
+        form.save()
+        self.assertFalse(self.secrets_of(source))
 
     def test_local_network_cannot_be_given_by_create_or_copy(self):
         """A manager may not let a source reach the loopback or private
