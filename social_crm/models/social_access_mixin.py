@@ -5,10 +5,11 @@ from odoo.exceptions import AccessError
 class SocialAccessMixin(models.AbstractModel):
     """What a user writes must not reach further than what the user may
     read. Record rules only filter the records a user reads and edits, not
-    the values written: a link to a case of another team (whose reference
-    and subject then show through the link), or a record moved to another
-    company or shared with all of them, would go through. The sync and the
-    cron run as superuser and are not concerned."""
+    the values written: a link to a case of another team or a partner of
+    another company (whose names then show through the link, read as
+    superuser), or a record moved to another company or shared with all of
+    them, would go through. The sync and the cron run as superuser and are
+    not concerned."""
 
     _name = "social.access.mixin"
     _description = "Social CRM: links and companies a user may set"
@@ -32,10 +33,10 @@ class SocialAccessMixin(models.AbstractModel):
 
     @api.model
     def _check_user_values(self, vals, creating=False):
-        """Links only to records of this addon the user may read (their
-        rules follow companies and teams); a company only among the user's
-        own; and only a manager may make a record shared by every company
-        (no company), though a new record may start shared, as before."""
+        """Links only to records the user may read; a company only among the
+        user's own; and only a manager may make a record shared by every
+        company (no company), though a new record may start shared, as
+        before."""
         for name, value in vals.items():
             field = self._fields.get(name)
             if field is None or field.type != "many2one":
@@ -44,7 +45,7 @@ class SocialAccessMixin(models.AbstractModel):
             if field.comodel_name == "res.company":
                 if ids or not creating:
                     self._check_company_allowed(ids)
-            elif field.comodel_name.startswith("social.") and ids:
+            elif ids:
                 self.env[field.comodel_name].browse(ids).check_access("read")
 
     @api.model

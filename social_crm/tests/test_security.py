@@ -234,6 +234,13 @@ class TestLinksAndCompanies(RpcCase):
         self.rpc("social.conversation", "write", [self.conversation.id], {"case_id": self.own_case.id})
         self.assertEqual(self.conversation.case_id, self.own_case, "a case of the user's team links")
 
+    def test_user_cannot_link_a_partner_of_another_company(self):
+        other = self.env["res.partner"].create({"name": "Customer of company 2", "company_id": self.other_company.id})
+        self.assert_refused("social.identity", "write", [self.identity.id], {"partner_id": other.id})
+        self.assert_refused("social.case", "write", [self.own_case.id], {"partner_id": other.id})
+        [values] = self.rpc("social.identity", "read", [self.identity.id], ["partner_id"])
+        self.assertFalse(values["partner_id"])
+
     def test_a_case_links_only_conversations_of_its_company(self):
         companies = self.company | self.other_company
         both = self.make_user("sec_both_companies", "social_crm.group_social_crm_manager", companies)
