@@ -1,3 +1,4 @@
+from . import social_access_mixin
 from . import social_source
 from . import social_identity
 from . import social_identity_suggestion

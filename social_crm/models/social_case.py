@@ -6,7 +6,7 @@ class SocialCase(models.Model):
 
     _name = "social.case"
     _description = "Social Case"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin"]
     _order = "priority desc, id desc"
     _rec_names_search = ["reference", "name"]
 

@@ -15,8 +15,9 @@ class SocialConversation(models.Model):
 
     _name = "social.conversation"
     _description = "Social Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin"]
     _order = "last_activity_at desc nulls last, id desc"
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
     platform = fields.Selection(PLATFORMS, required=True, index=True)
@@ -57,7 +58,9 @@ class SocialConversation(models.Model):
         help="One-to-many: a post to everyone. One-to-one: a private exchange. "
         "One-to-one-to-many: an exchange between people in full view of others.",
     )
-    case_id = fields.Many2one("social.case", index="btree_not_null", tracking=True, ondelete="set null")
+    case_id = fields.Many2one(
+        "social.case", index="btree_not_null", tracking=True, ondelete="set null", check_company=True
+    )
 
     _sql_constraints = [
         ("platform_thread_key_unique", "UNIQUE(platform, thread_key)", "This thread is already known."),

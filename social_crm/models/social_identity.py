@@ -20,6 +20,7 @@ class SocialIdentity(models.Model):
 
     _name = "social.identity"
     _description = "Social Identity"
+    _inherit = ["social.access.mixin"]
     _order = "last_seen_at desc nulls last, id desc"
     _rec_names_search = ["handle", "name", "external_id"]
 

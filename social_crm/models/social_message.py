@@ -18,6 +18,7 @@ class SocialMessage(models.Model):
 
     _name = "social.message"
     _description = "Social Message"
+    _inherit = ["social.access.mixin"]
     _order = "posted_at desc nulls last, id desc"
     _rec_name = "summary"
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.modules import module
 from odoo.tools import SQL
 
@@ -34,7 +34,12 @@ class SocialSource(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     team_id = fields.Many2one("crm.team", string="Sales Team", help="Team that handles what this source brings in.")
-    platform = fields.Selection(PLATFORMS, required=True, default="feed")
+    platform = fields.Selection(
+        PLATFORMS,
+        required=True,
+        default="feed",
+        help="Changing the platform clears the credentials: an administrator must enter them again.",
+    )
     mode = fields.Selection(MODES, required=True, default="feed", string="Pull")
     target = fields.Char(
         required=True,
@@ -46,13 +51,17 @@ class SocialSource(models.Model):
         compute="_compute_api_url",
         store=True,
         readonly=False,
-        help="The platform's public API by default; change it for a self-hosted instance or a proxy.",
+        help="The platform's public API by default; change it for a self-hosted instance or a proxy. "
+        "The credentials belong to the API they were given for: changing the platform or the API URL "
+        "clears them, and an administrator must enter them again.",
     )
     local_network = fields.Boolean(
         "Allow local network",
         groups="base.group_system",
         copy=False,
-        help="Allow pulling from loopback and private network addresses (an intranet forum, a test server).",
+        help="Allow pulling from loopback and private network addresses (an intranet forum, a test server). "
+        "Only an administrator may allow it, and it holds for the address it was given for: pointing the "
+        "source elsewhere clears it unless an administrator makes the change.",
     )
     auth_login = fields.Char(
         "Login", groups="base.group_system", copy=False, help="Bluesky: the handle or email of the account."
@@ -143,22 +152,79 @@ class SocialSource(models.Model):
         for source in self:
             source.api_url = DEFAULT_API_URLS.get(source.platform, "")
 
+    @api.onchange("platform", "api_url", "target")
+    def _onchange_destination(self):
+        """Warn before saving that the credentials will not follow the source."""
+        origin = self._origin.sudo()
+        if not origin or origin._destination() == self._destination():
+            return None
+        if origin._credentials() or (origin.local_network and not self.env.is_system()):
+            return {
+                "warning": {
+                    "title": self.env._("Credentials will be cleared"),
+                    "message": self.env._(
+                        "The credentials and the local network permission of this source hold for where it "
+                        "pointed. Once saved, they are cleared: an administrator must give them again before "
+                        "the next pull."
+                    ),
+                }
+            }
+        return None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Odoo checks the groups of fields on write and read only: a source
+        created or copied must not carry credentials nor the local network
+        permission that its creator could not have set by a write."""
+        defaults = [key.removeprefix("default_") for key in self.env.context if key.startswith("default_")]
+        for vals in vals_list:
+            self.check_field_access_rights("create", [name for name in [*vals, *defaults] if name in self._fields])
+        return super().create(vals_list)
+
     def write(self, vals):
         """A source pointed elsewhere, or reconnected, starts over: its cursor
-        belongs to the old stream, its session to the old account."""
+        belongs to the old stream, its session to the old account, and its
+        credentials to the old destination (see :meth:`_forget_secrets`)."""
         stream_fields = {"platform", "mode", "target", "api_url", *self._credential_field_names()}
         if stream_fields & set(vals) and "cursor" not in vals:
             vals = {**vals, "cursor": False}
         if {"auth_login", "auth_password"} & set(vals):
             vals = {**vals, "session_token": False, "refresh_token": False}
-        return super().write(vals)
+        destinations = {}
+        if {"platform", "api_url", "target"} & set(vals):
+            destinations = {source.id: source._destination() for source in self}
+        result = super().write(vals)
+        if destinations:
+            self.filtered(lambda source: destinations[source.id] != source._destination())._forget_secrets(vals)
+        return result
+
+    def _destination(self):
+        """Where the source sends its requests, and its credentials: the
+        platform and its API (for Bluesky also the host it logs in to), or a
+        feed's URL."""
+        api_url = (self.api_url or "").strip().rstrip("/")
+        return self.platform, api_url, (self.target or "").strip() if self.platform == "feed" else ""
+
+    def _forget_secrets(self, vals):
+        """Credentials are bound to where they were given: a source pointed
+        elsewhere keeps only those given in the same write (only an
+        administrator may give them), so that the next pull has nothing to
+        send until an administrator reconnects it. The local network
+        permission goes too, unless an administrator points the source."""
+        if not self:
+            return
+        forget = {name: False for name in self._secret_field_names() if name not in vals}
+        if "local_network" not in vals and not self.env.is_system():
+            forget["local_network"] = False
+        self.sudo().write(forget)
+
+    @api.model
+    def _secret_field_names(self):
+        return {field for fields_by_key in CREDENTIAL_FIELDS.values() for field in fields_by_key.values()}
 
     @api.model
     def _credential_field_names(self):
-        return {field for fields_by_key in CREDENTIAL_FIELDS.values() for field in fields_by_key.values()} - {
-            "session_token",
-            "refresh_token",
-        }
+        return self._secret_field_names() - {"session_token", "refresh_token"}
 
     def _compute_counts(self):
         conversations = dict(
@@ -177,9 +243,20 @@ class SocialSource(models.Model):
 
     def action_sync(self):
         """Pull now. Checks the user may edit the sources, then pulls as
-        superuser so that identities shared across companies are found."""
+        superuser so that identities shared across companies are found.
+        Takes the cron's lock first: a second click, or a click during the
+        scheduled pull, would fetch (and on X pay for) every page twice."""
         self.check_access("write")
-        for source in self.sudo():
+        sources = self.sudo()
+        busy = sources.filtered(lambda source: not source._lock_for_pull())
+        if busy:
+            raise UserError(
+                self.env._(
+                    "A pull of %(sources)s is already running. Try again once it is done.",
+                    sources=", ".join(busy.mapped("name")),
+                )
+            )
+        for source in sources:
             source._sync()
         return True
 
