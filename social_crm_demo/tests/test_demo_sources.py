@@ -41,9 +41,10 @@ class TestDemoSources(TransactionCase):
         self.assertEqual(set(self.sources.mapped("platform")), {"feed", "x", "mastodon", "bluesky"})
         for source in self.sources:
             self.assertTrue(source.local_network, source.name)
-            self.assertRegex(source.api_url or source.target, r"^http://127\.0\.0\.1:807[0-3]/", source.name)
+            self.assertRegex(source.api_url or source.target, r"^http://127\.0\.0\.1:807[0-3](/|$)", source.name)
 
     def test_every_demo_source_pulls_posts(self):
+        self.assertEqual(len(self.sources), 6)
         for source in self.sources:
             with self.subTest(source=source.name):
                 self.repoint(source)
