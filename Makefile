@@ -1,8 +1,9 @@
 # Entry points; the work is done by the scripts in tools/ (settings: tools/env.sh).
-#   make demo   Odoo with social_crm and demo data at http://127.0.0.1:8069 (admin / admin)
+#   make demo   Odoo with social_crm_demo (social_crm, demo sources, fake platform servers)
+#               at http://127.0.0.1:8069 (admin / admin)
 #   make test   every test suite; ends with the line `N passed, N failed`
 #   make stop   stop what `make demo` / `make test` left running
-#   make bench  the ingestion benchmark (5,000 posts from local X and Mastodon servers)
+#   make bench  the ingestion benchmark (5,000 posts from the fake X and Mastodon servers)
 # Settings such as ODOO_SRC, PG_PORT or HTTP_PORT can be given on the command
 # line (`make test ODOO_SRC=/srv/odoo18`) or in the environment.
 

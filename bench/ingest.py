@@ -71,7 +71,7 @@ def serve_apart(factory):
 def run_pipeline(env, posts, authors, threads, seed):
     """Pull ``posts`` (half from an X search, half from a Mastodon hashtag)
     through ``social.source._sync``; returns (the stored posts' content, meter)."""
-    from odoo.addons.social_crm.loopback import MastodonApi, XApi  # noqa: PLC0415 needs the addon loaded
+    from odoo.addons.social_crm_demo.fake_platforms import MastodonApi, XApi  # noqa: PLC0415 needs the addon loaded
     from odoo.addons.social_crm.models.platforms import CREDENTIAL_FIELDS  # noqa: PLC0415
 
     x_url, x_process = serve_apart(

@@ -27,7 +27,6 @@
         "views/social_crm_menus.xml",
     ],
     "demo": [
-        "demo/social_source_demo.xml",
         "demo/social_identity_demo.xml",
         "demo/social_conversation_demo.xml",
         "demo/social_case_demo.xml",

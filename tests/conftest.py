@@ -1,7 +1,9 @@
-"""Root tests need no Odoo: they import the addon's pure-Python packages
-(``channels``, ``loopback``) directly from ``social_crm/``."""
+"""Root tests need no Odoo: they import the addon's pure-Python ``channels``
+from ``social_crm/`` and the fake platform servers ``fake_platforms`` from
+``social_crm_demo/`` directly."""
 
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "social_crm"))
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "social_crm"), str(REPO / "social_crm_demo")]

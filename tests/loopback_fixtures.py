@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from loopback.feed_site import FeedSite
+from fake_platforms.feed_site import FeedSite
 
 
 @pytest.fixture

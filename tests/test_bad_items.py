@@ -12,7 +12,7 @@ from channels import values
 from channels import x  # noqa: F401  registers the "x" client
 from channels.base import ChannelClient
 from channels.transport import Response
-from loopback.x_api import DROP, XApi
+from fake_platforms.x_api import DROP, XApi
 
 # ----------------------------------------------------------------------
 # Values

@@ -17,8 +17,8 @@ from channels import (
     client_for,
 )
 from channels.bluesky import LOW_QUOTA, MAX_THREAD_FETCHES, render_text
-from loopback.bluesky_api import BlueskyServer, xrpc_error
-from loopback.server import Reply
+from fake_platforms.bluesky_api import BlueskyServer, xrpc_error
+from fake_platforms.server import Reply
 
 SEARCH = "app.bsky.feed.searchPosts"
 NOTIFICATIONS = "app.bsky.notification.listNotifications"

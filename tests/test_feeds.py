@@ -18,8 +18,8 @@ from channels import (
     UnavailableError,
     client_for,
 )
-from loopback.feed_site import sample_entries
-from loopback.server import Reply
+from fake_platforms.feed_site import sample_entries
+from fake_platforms.server import Reply
 
 pytest_plugins = ["loopback_fixtures"]
 

@@ -18,8 +18,8 @@ from channels import (
     client_for,
 )
 from channels import mastodon
-from loopback.mastodon_api import MastodonApi
-from loopback.server import Reply
+from fake_platforms.mastodon_api import MastodonApi
+from fake_platforms.server import Reply
 
 TOKEN = "s3cret-loopback-token"
 TAG_PATH = "/api/v1/timelines/tag/tentworks"

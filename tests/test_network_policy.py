@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from channels import ConfigError, SourceSettings, Transport, UnavailableError, client_for
-from loopback.server import Reply
+from fake_platforms.server import Reply
 
 pytest_plugins = ["loopback_fixtures"]
 

@@ -19,8 +19,8 @@ from channels import (
     UnavailableError,
 )
 from channels.transport import safe_url, seconds_until
-from loopback.feed_site import FeedSite
-from loopback.server import Reply
+from fake_platforms.feed_site import FeedSite
+from fake_platforms.server import Reply
 
 pytest_plugins = ["loopback_fixtures"]
 

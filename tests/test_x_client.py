@@ -22,8 +22,8 @@ from channels import (
     client_for,
 )
 from channels import x  # noqa: F401  registers the "x" client
-from loopback.server import Reply
-from loopback.x_api import XApi, invalid_request
+from fake_platforms.server import Reply
+from fake_platforms.x_api import XApi, invalid_request
 
 MENTIONS_PATH = "/2/users/{}/mentions"
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: a database with demo data and social_crm installed (created on
-# the first run, reused afterwards), the sample feed server the demo sources
-# pull from, and Odoo at http://127.0.0.1:$HTTP_PORT, both in the background
-# with pid files and logs under .run/. `make stop` stops them.
+# `make demo`: a database with demo data and social_crm_demo installed (it
+# brings social_crm; created on the first run, reused afterwards), the fake
+# platform servers its demo sources pull from (social_crm_demo/fake_platforms,
+# feeds, X, Mastodon and Bluesky on 127.0.0.1), and Odoo at
+# http://127.0.0.1:$HTTP_PORT, both in the background with pid files and logs
+# under .run/. `make stop` stops them.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 require_odoo_src
@@ -42,7 +44,7 @@ wait_until() {
 psql_() { tools/pg.sh psql "$@"; }
 
 # missing | empty (created, but Odoo's install stopped before base) |
-# the module's state (installed, uninstalled, to install...) | absent
+# social_crm_demo's state (installed, uninstalled, to install...) | absent
 demo_db_state() {
     if [ "$(psql_ -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'")" != 1 ]; then
         echo missing
@@ -50,7 +52,7 @@ demo_db_state() {
         echo empty
     else
         psql_ -d "$DEMO_DB" -tAc \
-            "SELECT COALESCE((SELECT state FROM ir_module_module WHERE name = 'social_crm'), 'absent')"
+            "SELECT COALESCE((SELECT state FROM ir_module_module WHERE name = 'social_crm_demo'), 'absent')"
     fi
 }
 
@@ -60,22 +62,24 @@ if ! live_pid "$odoo_pid" odoo-bin >/dev/null; then
         psql_ -d postgres -c "DROP DATABASE \"$DEMO_DB\" WITH (FORCE)"
     fi
     if [ "$state" != installed ]; then
-        echo "Installing social_crm with demo data into database $DEMO_DB" \
+        echo "Installing social_crm and social_crm_demo with demo data into database $DEMO_DB" \
             "(a few minutes; log: .run/demo-install.log)..."
-        if ! "$VENV/bin/python" "$odoo_bin" -c "$ODOO_CONF" -d "$DEMO_DB" -i social_crm \
+        if ! "$VENV/bin/python" "$odoo_bin" -c "$ODOO_CONF" -d "$DEMO_DB" -i social_crm_demo \
             --stop-after-init --http-port "$HTTP_PORT" >"$RUN_DIR/demo-install.log" 2>&1; then
             tail -n 30 "$RUN_DIR/demo-install.log" >&2
-            die "installing social_crm failed; see .run/demo-install.log"
+            die "installing social_crm_demo failed; see .run/demo-install.log"
         fi
     fi
 fi
 
-if ! live_pid "$site_pid" loopback.demo_site >/dev/null; then
-    port_busy "$DEMO_SITE_PORT" && die "port $DEMO_SITE_PORT (sample feed server) is in use by another program"
-    (cd social_crm && exec setsid nohup "$VENV/bin/python" -m loopback.demo_site --port "$DEMO_SITE_PORT" \
+if ! live_pid "$site_pid" fake_platforms.demo_site >/dev/null; then
+    for port in $(seq "$DEMO_SITE_PORT" $((DEMO_SITE_PORT + 3))); do
+        port_busy "$port" && die "port $port (fake platform servers) is in use by another program"
+    done
+    (cd social_crm_demo && exec setsid nohup "$VENV/bin/python" -m fake_platforms.demo_site --port "$DEMO_SITE_PORT" \
         >"$RUN_DIR/demo_site.log" 2>&1 </dev/null) &
     echo $! >"$site_pid"
-    wait_until "$site_pid" "$RUN_DIR/demo_site.log" port_busy "$DEMO_SITE_PORT"
+    wait_until "$site_pid" "$RUN_DIR/demo_site.log" port_busy $((DEMO_SITE_PORT + 3))  # the last one started
 fi
 
 if ! live_pid "$odoo_pid" odoo-bin >/dev/null; then
@@ -89,7 +93,7 @@ fi
 cat <<EOF
 
 Social CRM demo: http://127.0.0.1:$HTTP_PORT  (login admin, password admin)
-Sample feed server: http://127.0.0.1:$DEMO_SITE_PORT
+Fake platforms: feeds http://127.0.0.1:$DEMO_SITE_PORT, X, Mastodon, Bluesky on ports $((DEMO_SITE_PORT + 1))-$((DEMO_SITE_PORT + 3))
 Logs: .run/odoo.log, .run/demo_site.log
 Stop everything with: make stop
 EOF

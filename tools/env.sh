@@ -19,7 +19,8 @@ export HTTP_PORT="${HTTP_PORT:-8069}"         # `make demo`; `make test` picks T
 export DEMO_DB="${DEMO_DB:-social_crm_demo}"
 export TEST_DB="${TEST_DB:-social_crm_test}"
 export ODOO_CONF="$RUN_DIR/odoo.conf"
-# The demo feed sources point at this port; see social_crm/loopback/demo_site.py.
+# The demo sources point at this port (feeds) and the next three (X, Mastodon,
+# Bluesky); see social_crm_demo/fake_platforms/demo_site.py.
 DEMO_SITE_PORT=8070
 
 die() {

@@ -1,7 +1,9 @@
 """Runs every test suite of the project and ends with one line, `N passed, N failed`.
 
-Suites: the root tests/ (pytest), pylint with pylint_odoo on the addon, and the
-addon's Odoo tests in a fresh database. Run by tools/test.sh with .venv's python,
+Suites: the root tests/ (pytest), pylint with pylint_odoo on both addons, and
+their Odoo tests in a fresh database: social_crm's installed alone (with its
+demo data, without the fake platforms' addon), then social_crm_demo's installed
+on top. Run by tools/test.sh with .venv's python,
 once the cluster is up and .run/odoo.conf written; settings come from tools/env.sh.
 Exits 1 when anything failed.
 """
@@ -57,9 +59,11 @@ def run_pytest():
 
 
 def run_pylint():
-    """pylint_odoo on the addon: 1 passed when clean, 1 failed otherwise."""
-    banner("pylint social_crm")
-    rc = subprocess.call([str(VENV_BIN / "pylint"), f"--rcfile={REPO / '.pylintrc'}", "social_crm"], cwd=REPO)
+    """pylint_odoo on both addons: 1 passed when clean, 1 failed otherwise."""
+    banner("pylint social_crm social_crm_demo")
+    rc = subprocess.call(
+        [str(VENV_BIN / "pylint"), f"--rcfile={REPO / '.pylintrc'}", "social_crm", "social_crm_demo"], cwd=REPO
+    )
     if rc:
         return 0, 1
     print("pylint: no messages.")
@@ -82,13 +86,21 @@ def drop_database(name):
 
 
 def run_odoo_tests():
-    """Installs social_crm into a fresh database with its tests enabled.
-
-    Odoo's log is streamed to the console and to .run/odoo-test.log; its last
-    `odoo.tests.result` line gives the counts. A non-zero exit with nothing
-    counted as failed (e.g. the install itself broke) counts as 1 failed.
-    """
+    """social_crm's tests in a fresh database where it is installed alone,
+    then social_crm_demo's once it is installed on top, in the same database."""
     db = os.environ["TEST_DB"]
+    drop_database(db)
+    (RUN_DIR / "odoo-test.log").unlink(missing_ok=True)
+    return [sum(counts) for counts in zip(run_odoo(db, "social_crm"), run_odoo(db, "social_crm_demo"))]
+
+
+def run_odoo(db, module):
+    """Installs ``module`` into ``db`` with its tests enabled.
+
+    Odoo's log is streamed to the console and appended to .run/odoo-test.log;
+    its last `odoo.tests.result` line gives the counts. A non-zero exit with
+    nothing counted as failed (e.g. the install itself broke) counts as 1 failed.
+    """
     log_path = RUN_DIR / "odoo-test.log"
     cmd = [
         sys.executable,
@@ -100,17 +112,16 @@ def run_odoo_tests():
         "--http-port",
         os.environ["TEST_HTTP_PORT"],
         "-i",
-        "social_crm",
+        module,
         "--test-enable",
         "--test-tags",
-        "/social_crm",
+        f"/{module}",
         "--stop-after-init",
     ]
-    banner(f"Odoo tests (log: {log_path.relative_to(REPO)})")
+    banner(f"Odoo tests of {module} (log: {log_path.relative_to(REPO)})")
     print(" ".join(cmd), flush=True)
-    drop_database(db)
     result = None
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for line in proc.stdout:
             sys.stdout.buffer.write(line)

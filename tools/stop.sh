@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make stop`: stops what `make demo` started (Odoo, the sample feed server)
+# `make stop`: stops what `make demo` started (Odoo, the fake platform servers)
 # and the PostgreSQL cluster, each only if it is running.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -22,7 +22,7 @@ stop_process() {
 }
 
 stop_process "$RUN_DIR/odoo.pid" odoo-bin Odoo
-stop_process "$RUN_DIR/demo_site.pid" loopback.demo_site "Sample feed server"
+stop_process "$RUN_DIR/demo_site.pid" fake_platforms.demo_site "Fake platform servers"
 if [ -x "$(pg_bin_dir)/pg_ctl" ]; then
     tools/pg.sh stop
 fi

@@ -12,3 +12,4 @@ from . import test_platform_sync
 from . import test_bad_items
 from . import test_crash_safety
 from . import test_security
+from . import test_shipped_data

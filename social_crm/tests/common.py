@@ -1,6 +1,6 @@
 from odoo.tests import TransactionCase, new_test_user
 
-from ..loopback import FeedSite, sample_entries
+from odoo.addons.social_crm_demo.fake_platforms import FeedSite, sample_entries
 
 
 class SocialCrmCase(TransactionCase):

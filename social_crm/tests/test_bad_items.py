@@ -11,8 +11,9 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..loopback import MastodonApi, XApi
-from ..loopback.x_api import DROP
+from odoo.addons.social_crm_demo.fake_platforms import MastodonApi, XApi
+from odoo.addons.social_crm_demo.fake_platforms.x_api import DROP
+
 from ..models.platforms import CREDENTIAL_FIELDS
 from .test_platform_sync import MASTODON_TOKEN, SOURCE_LOGGER, PlatformSyncCase
 

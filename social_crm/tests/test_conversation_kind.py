@@ -2,7 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 from odoo.tests import tagged
 
-from ..loopback import SampleComment, SampleEntry
+from odoo.addons.social_crm_demo.fake_platforms import SampleComment, SampleEntry
+
 from .common import SocialCrmCase
 
 START = datetime(2026, 11, 5, 9, 0)

@@ -24,7 +24,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
-from ..loopback import XApi
+from odoo.addons.social_crm_demo.fake_platforms import XApi
 
 _logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, get_db_name, tagged
 from odoo.tools import SQL, mute_logger
 
-from ..loopback import FeedSite, Reply, sample_entries
+from odoo.addons.social_crm_demo.fake_platforms import FeedSite, Reply, sample_entries
+
 from .common import SocialCrmCase
 
 NOW = datetime(2026, 11, 23, 10, 0)

@@ -4,8 +4,9 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from odoo.addons.social_crm_demo.fake_platforms import Reply
+
 from ..channels import Author, Batch, Post
-from ..loopback import Reply
 from .common import SocialCrmCase
 
 BOMB = b"""<?xml version="1.0"?>

@@ -2,7 +2,8 @@ from datetime import datetime, timedelta, timezone
 
 from odoo.tests import Form, new_test_user, tagged
 
-from ..loopback import SampleEntry, sample_entries
+from odoo.addons.social_crm_demo.fake_platforms import SampleEntry, sample_entries
+
 from .common import SocialCrmCase
 
 

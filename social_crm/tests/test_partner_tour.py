@@ -2,8 +2,8 @@ from datetime import datetime, timezone
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..loopback import FeedSite
-from ..loopback.feed_site import SampleComment, SampleEntry
+from odoo.addons.social_crm_demo.fake_platforms import FeedSite
+from odoo.addons.social_crm_demo.fake_platforms.feed_site import SampleComment, SampleEntry
 
 
 @tagged("post_install", "-at_install")

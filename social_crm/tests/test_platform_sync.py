@@ -15,8 +15,9 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
-from ..loopback import BlueskyServer, MastodonApi, Reply, XApi
-from ..loopback.x_api import problem
+from odoo.addons.social_crm_demo.fake_platforms import BlueskyServer, MastodonApi, Reply, XApi
+from odoo.addons.social_crm_demo.fake_platforms.x_api import problem
+
 from ..channels.bluesky import LOW_QUOTA
 from ..models.platforms import CREDENTIAL_FIELDS
 from .common import SocialCrmCase

@@ -13,7 +13,16 @@ from odoo.tests import Form, HttpCase, TransactionCase, get_db_name, new_test_us
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from ..loopback import BlueskyServer, FeedSite, LoopbackServer, MastodonApi, Reply, XApi, sample_entries
+from odoo.addons.social_crm_demo.fake_platforms import (
+    BlueskyServer,
+    FeedSite,
+    LoopbackServer,
+    MastodonApi,
+    Reply,
+    XApi,
+    sample_entries,
+)
+
 from ..models.platforms import CREDENTIAL_FIELDS
 from .common import SocialCrmCase
 

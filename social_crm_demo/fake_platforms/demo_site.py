@@ -4,7 +4,7 @@ a gear shop's blog with comments, a hiking forum and a camping discussion
 group on ``--port``, then small X, Mastodon and Bluesky networks on the
 three ports after it (the demo sources carry these servers' test tokens).
 
-Run: ``python -m loopback.demo_site --port 8070`` from ``social_crm/``.
+Run: ``python -m fake_platforms.demo_site --port 8070`` from ``social_crm_demo/``.
 """
 
 import argparse
