@@ -150,6 +150,15 @@ class TestFeedSync(SocialCrmCase):
                     self.assertEqual(reply.conversation_id, reply.parent_id.conversation_id, "it joins its entry")
                     self.assertEqual(reply.posted_at, reply.parent_id.posted_at + timedelta(minutes=1))
 
+    def test_messages_are_found_by_name(self):
+        source = self.make_source(self.make_blog("named", count=3))
+        source.action_sync()
+        Message = self.env["social.message"]
+        found = Message.name_search("notes #1", args=[("source_id", "=", source.id)])
+        self.assertEqual([name for _id, name in found], ["Field notes #1"])
+        by_name = Message.search([("source_id", "=", source.id), ("display_name", "ilike", "report 2")])
+        self.assertEqual(by_name.mapped("title"), ["Field notes #2"], "the text the summary shows is searched")
+
     def test_reply_stored_before_its_parent_is_threaded_when_the_parent_arrives(self):
         source = self.make_source("http://127.0.0.1:1/unused")
         author = Author(external_id="mailto:ana@example.com", name="Ana")
