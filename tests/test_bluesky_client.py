@@ -363,7 +363,7 @@ def test_post_without_uri_is_skipped_by_name_and_the_page_kept(server):
     server.script(SEARCH, Reply(200, json.dumps({"posts": [bad, good]})))
     batches = list(client(server, "search", "ridge").pull(None))
     assert set(posts_of(batches)) == {good["uri"]}
-    assert [reason for batch in batches for reason in batch.skipped] == ["a post: Bluesky sent a post without a valid 'uri'"]
+    assert [reason for batch in batches for reason in batch.skipped] == ["a post: Bluesky sent a post without 'uri'"]
 
 
 def test_notification_without_date_is_skipped_by_name_and_the_page_kept(server, conversation):
@@ -397,7 +397,7 @@ def test_missing_optional_fields_take_defaults(server):
 
 
 @pytest.mark.parametrize(
-    "mode, target, words", [("timeline", "", "unknown Bluesky mode"), ("search", "  ", "no query")]
+    "mode, target, words", [("timeline", "", "not 'timeline'"), ("search", "  ", "no query")]
 )
 def test_bad_source_settings(server, mode, target, words):
     with pytest.raises(ConfigError, match=words):

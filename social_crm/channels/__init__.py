@@ -5,9 +5,10 @@ the records into Odoo values, so each platform client can be tested against a
 real HTTP server without a database.
 """
 
-from .base import ChannelClient, SourceSettings, client_for
+from .base import ChannelClient, PlatformInfo, SourceSettings, client_for, modes, platforms
 from .prefetch import prefetched
 from .errors import (
+    FAILURE_TYPES,
     AuthError,
     BudgetSpentError,
     ChannelError,
@@ -21,5 +22,5 @@ from .records import Author, Batch, Post
 from .transport import Response, Transport
 from .values import without_remote_images
 
-# each platform module registers its client
-from . import bluesky, feeds, mastodon, x  # noqa: F401
+# each platform module registers its client, in the order selections list them
+from . import feeds, x, mastodon, bluesky  # noqa: F401  isort: skip

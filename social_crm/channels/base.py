@@ -1,16 +1,41 @@
-"""What every platform client shares: the settings of the source it pulls and
-the one method the sync calls."""
+"""What every platform client shares: the facts of its platform, the settings
+of the source it pulls and the one method the sync calls."""
 
 import logging
 from dataclasses import dataclass, field
 
-from .errors import InvalidDataError
+from .errors import ConfigError, InvalidDataError
 from .transport import DEFAULT_MAX_BYTES, Transport
 from .values import UNREADABLE
 
 _logger = logging.getLogger(__name__)
 
 _CLIENTS = {}
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    """What a platform is, declared by its client and read by the ORM side
+    (selections, defaults, credential fields): one place per fact.
+
+    ``modes`` are ``(code, label)`` pairs, the first one the default;
+    ``credential_fields`` maps the client's credential keys to the
+    ``social.source`` fields that hold them; ``renewed_credentials`` are
+    the keys the client renews itself (a session), never typed by a person.
+    """
+
+    name: str
+    label: str
+    modes: tuple
+    default_api_url: str = ""
+    credential_fields: dict = field(default_factory=dict)
+    renewed_credentials: tuple = ()
+    #: the platform bills each post read (a monthly read budget applies)
+    metered: bool = False
+
+    @property
+    def mode_codes(self):
+        return tuple(code for code, _label in self.modes)
 
 
 @dataclass(frozen=True)
@@ -34,15 +59,29 @@ class SourceSettings:
     read_budget: int | None = None
 
 
-def register(platform):
-    """Class decorator: the client that pulls ``platform`` sources."""
+def register(cls):
+    """Class decorator: ``cls`` pulls the sources of the platform its
+    ``info`` declares."""
+    _CLIENTS[cls.info.name] = cls
+    cls.platform = cls.info.name
+    return cls
 
-    def wrap(cls):
-        _CLIENTS[platform] = cls
-        cls.platform = platform
-        return cls
 
-    return wrap
+def platforms():
+    """The :class:`PlatformInfo` of every registered client, in the order
+    the clients were registered."""
+    return tuple(cls.info for cls in _CLIENTS.values())
+
+
+def modes():
+    """Every platform's modes as one ``(code, label)`` list, each code once:
+    platforms that share a mode must agree on its label."""
+    labels = {}
+    for info in platforms():
+        for code, label in info.modes:
+            if labels.setdefault(code, label) != label:
+                raise ValueError(f"mode {code!r} is labelled both {labels[code]!r} and {label!r}")
+    return list(labels.items())
 
 
 def client_for(settings, transport=None):
@@ -54,8 +93,10 @@ def client_for(settings, transport=None):
 
 
 class ChannelClient:
-    """Pulls one source. Subclasses implement :meth:`pull`."""
+    """Pulls one source. Subclasses declare their platform's ``info`` and
+    implement :meth:`_pull`."""
 
+    info = None
     platform = None
 
     def __init__(self, settings, transport):
@@ -67,7 +108,15 @@ class ChannelClient:
 
     def pull(self, cursor):
         """Yield :class:`~.records.Batch` objects, oldest unseen first, each
-        carrying the cursor to save once it is stored."""
+        carrying the cursor to save once it is stored. A mode the platform
+        does not have is a :class:`ConfigError`."""
+        codes = self.info.mode_codes
+        if self.settings.mode not in codes:
+            raise ConfigError(f"{self.info.label} sources pull {', '.join(codes)}; not {self.settings.mode!r}")
+        yield from self._pull(cursor)
+
+    def _pull(self, cursor):
+        """:meth:`pull` for a mode of the platform."""
         raise NotImplementedError
 
     def pull_safely(self, cursor):

@@ -16,14 +16,12 @@ import logging
 from urllib.parse import quote
 
 from . import values
-from .base import ChannelClient, register
+from .base import ChannelClient, PlatformInfo, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .feeds import parse_date
 from .records import Author, Batch, Post
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://bsky.social"
 WEB_URL = "https://bsky.app"
 PAGE_SIZE = 100  # the most listNotifications and searchPosts return
 LOOKUP_SIZE = 25  # the most uris / actors getPosts and getProfiles take
@@ -38,14 +36,6 @@ SERVICE_HANDLE_SUFFIXES = (".bsky.social",)
 INVALID_HANDLE = "handle.invalid"
 
 
-def _field(data, key, what, kind=str):
-    """``data[key]``, which the lexicon requires, or an error naming it."""
-    value = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(value, kind) or value in ("", None):
-        raise InvalidDataError(f"Bluesky sent {what} without a valid '{key}'")
-    return value
-
-
 def _label(item, what):
     """``post at://…`` for a skip reason, never the item itself."""
     uri = item.get("uri") if isinstance(item, dict) else None
@@ -53,7 +43,7 @@ def _label(item, what):
 
 
 def _indexed_at(item, what):
-    moment = parse_date(_field(item, "indexedAt", what))
+    moment = values.parse_date(values.required(item, "indexedAt", f"Bluesky sent {what}"))
     if moment is None:
         raise InvalidDataError(f"Bluesky sent {what} with an unreadable 'indexedAt'")
     return moment
@@ -136,7 +126,7 @@ def render_text(text, facets=None):
     return f"<p>{''.join(parts)}</p>"
 
 
-@register("bluesky")
+@register
 class BlueskyClient(ChannelClient):
     """Pulls ``mentions`` (notifications of mentions and replies) or
     ``search`` (``target`` is the query) for one account.
@@ -149,30 +139,43 @@ class BlueskyClient(ChannelClient):
     :meth:`_paged` for the cursor of a run in progress).
     """
 
+    info = PlatformInfo(
+        name="bluesky",
+        label="Bluesky",
+        modes=(("mentions", "Mentions of the account"), ("search", "Search")),
+        default_api_url="https://bsky.social",
+        credential_fields={
+            "identifier": "auth_login",
+            "app_password": "auth_password",
+            "access_jwt": "session_token",
+            "refresh_jwt": "refresh_token",
+        },
+        renewed_credentials=("access_jwt", "refresh_jwt"),
+    )
+
     def __init__(self, settings, transport):
         super().__init__(settings, transport)
-        self.base = (settings.api_url or DEFAULT_API_URL).rstrip("/")
+        self.base = (settings.api_url or self.info.default_api_url).rstrip("/")
         self._access = settings.credentials.get("access_jwt") or ""
         self._refresh = settings.credentials.get("refresh_jwt") or ""
         #: DID of the connected account: its posts are outbound
         self.did = _jwt_subject(self._access)
-        self._quota = (None, "", None)  # calls left, reset header, the response that told
+        #: the last response that said how many calls are left
+        self._quota_response = None
         self._threads_fetched = 0
         self._known_uris = set()  # posts this pull already brought
 
-    def pull(self, cursor):
+    def _pull(self, cursor):
         if self.settings.mode == "mentions":
             fetch, what, views_of = self._notifications_page, "a notification", self._mentioned_posts
-        elif self.settings.mode == "search":
+        else:
             if not self.settings.target.strip():
                 raise ConfigError("the Bluesky search source has no query")
             fetch, what, views_of = self._search_page, "a post", list
-        else:
-            raise ConfigError(f"unknown Bluesky mode {self.settings.mode!r}: use 'mentions' or 'search'")
         if not self._access:
             self._renew()
         if not self.did:
-            self.did = _field(self._get("com.atproto.server.getSession"), "did", "the session")
+            self.did = values.required(self._get("com.atproto.server.getSession"), "did", "Bluesky sent the session")
         yield from self._paged(cursor or {}, fetch, what, views_of)
 
     # -- paging ---------------------------------------------------------
@@ -189,10 +192,10 @@ class BlueskyClient(ChannelClient):
         or the rate limit keeps its page so that the next pull fills the gap.
         """
         seen_at = cursor.get("seen_at", "")
-        watermark = parse_date(seen_at)
-        newest = parse_date(cursor.get("newest")) or watermark
+        watermark = values.parse_date(seen_at)
+        newest = values.parse_date(cursor.get("newest")) or watermark
         last_at, last_uri = cursor.get("last") or ("", "")
-        last = parse_date(last_at)
+        last = values.parse_date(last_at)
         page = cursor.get("page")
         taken, max_items = 0, max(1, self.settings.max_items)
         while True:
@@ -234,7 +237,7 @@ class BlueskyClient(ChannelClient):
         stamped, skipped = [], []
         for item in items:
             try:
-                _field(item, "uri", what)
+                values.required(item, "uri", f"Bluesky sent {what}")
                 stamped.append((_indexed_at(item, what), item))
             except values.ITEM_ERRORS as error:
                 skipped.append(values.skip_reason(_label(item, what), error))
@@ -244,7 +247,7 @@ class BlueskyClient(ChannelClient):
         data = self._get(
             "app.bsky.notification.listNotifications", {"limit": limit, "cursor": page, "reasons": list(REASONS)}
         )
-        raw = _field(data, "notifications", "a notification list", list)
+        raw = values.required(data, "notifications", "Bluesky sent a notification list", list)
         items = [item for item in raw if isinstance(item, dict) and item.get("reason") in REASONS]
         return items, data.get("cursor") if raw else None
 
@@ -254,7 +257,7 @@ class BlueskyClient(ChannelClient):
             "app.bsky.feed.searchPosts",
             {"q": self.settings.target.strip(), "sort": "latest", "limit": limit, "cursor": page, "since": since},
         )
-        posts = _field(data, "posts", "a search result", list)
+        posts = values.required(data, "posts", "Bluesky sent a search result", list)
         return posts, data.get("cursor") if posts else None
 
     def _mentioned_posts(self, notifications):
@@ -312,9 +315,9 @@ class BlueskyClient(ChannelClient):
     def _read(self, view):
         """A PostView (or a notification, which has the same core) as a Post
         and the author profile it embeds."""
-        uri = _field(view, "uri", "a post")
-        author = _field(view, "author", f"the post {uri}", dict)
-        did = _field(author, "did", f"the author of {uri}")
+        uri = values.required(view, "uri", "Bluesky sent a post")
+        author = values.required(view, "author", f"Bluesky sent the post {uri}", dict)
+        did = values.required(author, "did", f"Bluesky sent the author of {uri}")
         record = view.get("record") if isinstance(view.get("record"), dict) else {}
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
         langs = record.get("langs")
@@ -326,7 +329,7 @@ class BlueskyClient(ChannelClient):
             body_html=render_text(values.text(record.get("text")), record.get("facets")),
             url=f"{WEB_URL}/profile/{quote(_profile_key(values.text(author.get('handle')), did), safe=':@')}"
             f"/post/{quote(uri.rsplit('/', 1)[-1], safe='')}",
-            posted_at=parse_date(record.get("createdAt")) or parse_date(view.get("indexedAt")),
+            posted_at=values.parse_date(record.get("createdAt")) or values.parse_date(view.get("indexedAt")),
             direction="outbound" if did == self.did else "inbound",
             language=langs[0] if isinstance(langs, list) and langs else "",
             like_count=view.get("likeCount"),
@@ -415,9 +418,8 @@ class BlueskyClient(ChannelClient):
         response = self.transport.request(
             method, f"{self.base}/xrpc/{nsid}", params=params, headers=headers, json_body=body, expected=(200, 400, 401)
         )
-        remaining = response.header("ratelimit-remaining")
-        if remaining.isdigit():
-            self._quota = (int(remaining), response.header("ratelimit-reset"), response)
+        if response.header("ratelimit-remaining").isdigit():
+            self._quota_response = response
         try:
             data = values.read_json(response)
         except InvalidDataError:
@@ -455,16 +457,14 @@ class BlueskyClient(ChannelClient):
         self._adopt(data)
 
     def _adopt(self, session):
-        self._access = _field(session, "accessJwt", "a session")
-        self._refresh = _field(session, "refreshJwt", "a session")
+        self._access = values.required(session, "accessJwt", "Bluesky sent a session")
+        self._refresh = values.required(session, "refreshJwt", "Bluesky sent a session")
         self.did = session.get("did") or _jwt_subject(self._access)
         self.credential_updates = {"access_jwt": self._access, "refresh_jwt": self._refresh}
 
     def _wait_seconds(self):
         """Seconds until the quota resets, once too few calls are left for
         another page."""
-        remaining, reset, response = self._quota
-        if remaining is None or remaining > LOW_QUOTA:
+        if self._quota_response is None:
             return None
-        wait = response.seconds_until(reset)
-        return QUOTA_WINDOW if wait is None else wait
+        return self._quota_response.quota_wait("ratelimit-remaining", "ratelimit-reset", QUOTA_WINDOW, low=LOW_QUOTA)

@@ -7,9 +7,12 @@ query string and from the HTTP status, never from request headers.
 
 
 class ChannelError(Exception):
-    """Base of every error a channel client raises on purpose."""
+    """Base of every error a channel client raises on purpose; raised as
+    such, an unexpected failure. ``code`` and ``label`` name the type of
+    failure a source records, ``retryable`` whether the cron tries again."""
 
-    code = "error"
+    code = "unexpected"
+    label = "Unexpected error"
     retryable = False
 
     def __init__(self, message, retry_after=None):
@@ -23,30 +26,35 @@ class ConfigError(ChannelError):
     """The source is set up wrongly (bad URL, scheme, private address)."""
 
     code = "config"
+    label = "Wrong configuration"
 
 
 class AuthError(ChannelError):
     """401/403: the credentials are missing, wrong, expired or revoked."""
 
     code = "auth"
+    label = "Credentials refused"
 
 
 class NotFoundError(ChannelError):
     """404/410: the account, search or feed does not exist (any more)."""
 
     code = "not_found"
+    label = "Not found"
 
 
 class InvalidDataError(ChannelError):
     """The platform answered with something we refuse to read."""
 
     code = "invalid_data"
+    label = "Unreadable answer"
 
 
 class UnavailableError(ChannelError):
     """Timeout, connection failure or 5xx: a later pull may succeed."""
 
     code = "unavailable"
+    label = "Platform unavailable"
     retryable = True
 
 
@@ -54,6 +62,7 @@ class RateLimitedError(ChannelError):
     """429 or an exhausted quota: wait ``retry_after`` seconds."""
 
     code = "rate_limited"
+    label = "Rate limited"
     retryable = True
 
 
@@ -62,3 +71,17 @@ class BudgetSpentError(RateLimitedError):
     no call before next month."""
 
     code = "budget_spent"
+    label = "Read budget spent"
+
+
+#: every type of failure, each once (subclasses of these share their code)
+FAILURE_TYPES = (
+    ChannelError,
+    ConfigError,
+    AuthError,
+    NotFoundError,
+    InvalidDataError,
+    UnavailableError,
+    RateLimitedError,
+    BudgetSpentError,
+)

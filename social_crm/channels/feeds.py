@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from . import values
-from .base import ChannelClient, register
+from .base import ChannelClient, PlatformInfo, register
 from .errors import ChannelError, ConfigError, InvalidDataError
 from .records import Author, Batch, Post
 from .transport import safe_url
@@ -57,12 +57,6 @@ def parse_xml(content, url):
 
 def _entities_refused(where):
     return f"{where} declares XML entities; refused as a possible XML bomb or external entity"
-
-
-def parse_date(value):
-    """An RFC 822 (RSS) or ISO 8601 (Atom, Dublin Core) date as naive UTC;
-    None when unreadable or out of range (see :func:`.values.parse_date`)."""
-    return values.parse_date(value)
 
 
 def _text(node, path):
@@ -149,7 +143,7 @@ class FeedDocument:
             "title": _text(item, "title"),
             "url": self._web_link(link),
             "body_html": _text(item, "content:encoded") or _text(item, "description"),
-            "posted_at": parse_date(_text(item, "pubDate") or _text(item, "dc:date")),
+            "posted_at": values.parse_date(_text(item, "pubDate") or _text(item, "dc:date")),
         }
         return post, author, self._web_link(_text(item, "wfw:commentRss"))
 
@@ -161,7 +155,7 @@ class FeedDocument:
             "title": _text(item, "rss1:title"),
             "url": self._web_link(link),
             "body_html": _text(item, "content:encoded") or _text(item, "rss1:description"),
-            "posted_at": parse_date(_text(item, "dc:date")),
+            "posted_at": values.parse_date(_text(item, "dc:date")),
         }
         return post, self._author(_text(item, "dc:creator")), self._web_link(_text(item, "wfw:commentRss"))
 
@@ -186,7 +180,7 @@ class FeedDocument:
             "title": _text(entry, "atom:title"),
             "url": self._web_link(alternate),
             "body_html": self._atom_content(entry),
-            "posted_at": parse_date(_text(entry, "atom:published") or _text(entry, "atom:updated")),
+            "posted_at": values.parse_date(_text(entry, "atom:published") or _text(entry, "atom:updated")),
             "parent_id": in_reply_to.get("ref", "") if in_reply_to is not None else "",
         }
         return post, author, self._web_link(replies)
@@ -206,11 +200,13 @@ class FeedDocument:
         return html.escape((node.text or "").strip())
 
 
-@register("feed")
+@register
 class FeedClient(ChannelClient):
     """Pulls one feed and the comments feeds of its latest entries."""
 
-    def pull(self, cursor):
+    info = PlatformInfo(name="feed", label="RSS / Atom feed", modes=(("feed", "Feed"),))
+
+    def _pull(self, cursor):
         url = self.settings.target.strip()
         if not url:
             raise ConfigError("the source has no feed URL")

@@ -25,9 +25,8 @@ import lxml.html
 from requests.utils import parse_header_links
 
 from . import values
-from .base import ChannelClient, register
+from .base import ChannelClient, PlatformInfo, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .feeds import parse_date
 from .records import Author, Batch, Post
 from .transport import safe_url
 
@@ -62,7 +61,7 @@ class _Mode:
     def statuses(self, item, where):
         """The statuses an item of the list carries."""
         if self.kind == "notifications":
-            return [_require(item, "status", f"mention notification {item.get('id')}", where)]
+            return [values.required(item, "status", f"{where} sent mention notification {item.get('id')}", dict)]
         if self.kind == "conversations":
             # a conversation whose last status was deleted has none
             return [item["last_status"]] if item.get("last_status") else []
@@ -86,15 +85,6 @@ def _modes(target):
         "hashtag": _Mode("statuses", f"/api/v1/timelines/tag/{quote(tag, safe='')}", 40, False) if tag else None,
         "dm": _Mode("conversations", "/api/v1/conversations", 40, True),
     }
-
-
-def _require(obj, key, what, where):
-    """``obj[key]``, or an error naming the field: without it nothing can be
-    stored, and storing a half post would hide the problem."""
-    value = obj.get(key) if isinstance(obj, dict) else None
-    if value in (None, ""):
-        raise InvalidDataError(f"{where} sent {what} without '{key}'")
-    return value
 
 
 def _fragment(value):
@@ -130,9 +120,17 @@ def _count(value):
     return values.count(value, None)
 
 
-@register("mastodon")
+@register
 class MastodonClient(ChannelClient):
     """Pulls one mode of one account (or one public hashtag) of an instance."""
+
+    info = PlatformInfo(
+        name="mastodon",
+        label="Mastodon",
+        modes=(("mentions", "Mentions of the account"), ("hashtag", "Hashtag"), ("dm", "Direct messages")),
+        default_api_url="https://mastodon.social",
+        credential_fields={"access_token": "access_token"},
+    )
 
     def __init__(self, settings, transport):
         super().__init__(settings, transport)
@@ -145,14 +143,15 @@ class MastodonClient(ChannelClient):
         #: (account id, uri, note, followers) -> Author, for this pull
         self._authors = {}
 
-    def pull(self, cursor):
+    def _pull(self, cursor):
         mode = self._mode()
         cursor = dict(cursor or {})
         self._wait, self._roots, self._context_calls = None, {}, 0
         if self._token and not cursor.get("account_id"):
             # the connected account never changes under a token: ask once
             account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
-            cursor["account_id"] = str(_require(account, "id", "the connected account", safe_url(response.url)))
+            where = f"{safe_url(response.url)} sent the connected account"
+            cursor["account_id"] = str(values.required(account, "id", where, (str, int)))
         self._own_id = cursor.get("account_id")
         if cursor.get("since_id"):
             pages = self._newer_pages(mode, cursor["since_id"])
@@ -174,10 +173,7 @@ class MastodonClient(ChannelClient):
     def _mode(self):
         if not self.settings.api_url.strip():
             raise ConfigError("the Mastodon source has no instance URL (e.g. https://mastodon.social)")
-        modes = _modes(self.settings.target)
-        if self.settings.mode not in modes:
-            raise ConfigError(f"Mastodon sources pull {', '.join(modes)}; not {self.settings.mode!r}")
-        mode = modes[self.settings.mode]
+        mode = _modes(self.settings.target)[self.settings.mode]
         if mode is None:
             raise ConfigError("the Mastodon hashtag source has no hashtag to pull")
         if mode.needs_token and not self._token:
@@ -202,10 +198,9 @@ class MastodonClient(ChannelClient):
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         response = self.transport.request("GET", self._base + path, params=params, headers=headers)
-        remaining = response.header("x-ratelimit-remaining").strip()
-        if remaining.isdigit() and int(remaining) == 0:
-            wait = response.seconds_until(response.header("x-ratelimit-reset"))
-            self._wait = DEFAULT_WAIT_SECONDS if wait is None else wait
+        wait = response.quota_wait("x-ratelimit-remaining", "x-ratelimit-reset", DEFAULT_WAIT_SECONDS)
+        if wait is not None:
+            self._wait = wait
         return response
 
     def _get_json(self, path, kind, what, params=()):
@@ -304,7 +299,7 @@ class MastodonClient(ChannelClient):
         A boost stands for the status it boosts: that is the content."""
         if isinstance(status, dict) and status.get("reblog"):
             status = status["reblog"]
-        status_id = _require(status, "id", "a status", where)
+        status_id = values.required(status, "id", f"{where} sent a status", (str, int))
         if not isinstance(status_id, (str, int)) or isinstance(status_id, bool):
             raise InvalidDataError(f"{where} sent a status with an unreadable 'id'")
         status_id = str(status_id)
@@ -317,7 +312,7 @@ class MastodonClient(ChannelClient):
             )
         root = root or status_id
         self._roots[status_id] = root
-        author = self._author(_require(status, "account", f"status {status_id}", where), where)
+        author = self._author(values.required(status, "account", f"{where} sent status {status_id}", dict), where)
         authors[author.external_id] = author
         posts[status_id] = self._post(status, status_id, root, author)
 
@@ -342,7 +337,7 @@ class MastodonClient(ChannelClient):
         if not isinstance(ancestors, list) or not ancestors:
             return parent
         where = safe_url(response.url)
-        root = str(_require(ancestors[0], "id", "an ancestor status", where))
+        root = str(values.required(ancestors[0], "id", f"{where} sent an ancestor status", (str, int)))
         for ancestor in ancestors:
             try:
                 self._add_status(ancestor, posts, authors, where, root=root)
@@ -363,7 +358,7 @@ class MastodonClient(ChannelClient):
             body_html=status.get("content"),
             title=status.get("spoiler_text"),  # the content warning
             url=values.web_url(status.get("url")) or status.get("uri"),
-            posted_at=parse_date(status.get("created_at")),
+            posted_at=values.parse_date(status.get("created_at")),
             parent_id=self._key(parent) if parent else "",
             visibility="private" if status.get("visibility") in PRIVATE_VISIBILITIES else "public",
             direction="outbound" if account_id == self._own_id else "inbound",
@@ -382,7 +377,7 @@ class MastodonClient(ChannelClient):
         return self._authors[key]
 
     def _read_author(self, account, where):
-        account_id = _require(account, "id", "an account", where)
+        account_id = values.required(account, "id", f"{where} sent an account", (str, int))
         external_id = values.text(account.get("uri")) or values.text(account.get("url"))
         if not external_id:
             raise InvalidDataError(f"{where} sent account {account_id} without 'uri' or 'url'")

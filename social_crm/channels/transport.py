@@ -18,9 +18,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from datetime import timezone
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -37,6 +36,7 @@ from .errors import (
     RateLimitedError,
     UnavailableError,
 )
+from .values import parse_date, safe_url
 
 _logger = logging.getLogger(__name__)
 
@@ -46,29 +46,12 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 #: the wall-clock budget of a request, redirects and body included, in timeouts
 DEADLINE_TIMEOUTS = 3
 MAX_REDIRECTS = 5
-SECRET_PARAM_MARKERS = ("token", "key", "secret", "password", "sig", "auth")
-
-
-def safe_url(url):
-    """``url`` with its password and the values of secret-looking query
-    parameters masked, fit for a log line or an error message."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[1]}"
-    except ValueError:
-        return "(malformed URL)"
-    query = [
-        (name, "***" if any(m in name.lower() for m in SECRET_PARAM_MARKERS) else value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*"), fragment=""))
 
 
 def seconds_until(value, now=None):
     """Seconds to wait from a ``Retry-After`` or rate-limit reset header value:
-    a number of seconds, a Unix time, an HTTP date or an ISO 8601 date."""
+    a number of seconds, a Unix time, an HTTP date or an ISO 8601 date (one
+    without an offset is UTC, as HTTP dates are)."""
     if not value:
         return None
     now = time.time() if now is None else now
@@ -82,17 +65,10 @@ def seconds_until(value, now=None):
             return None
         # Reset headers carry a Unix time; Retry-After a delay in seconds.
         return max(0, int(number - now)) if number > 1e9 else max(0, int(number))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        # HTTP dates are in GMT; a date without an offset is not local time
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0, int(moment.timestamp() - now))
+    moment = parse_date(value)
+    if moment is None:
+        return None
+    return max(0, int(moment.replace(tzinfo=timezone.utc).timestamp() - now))
 
 
 class _MaskSecretParams(logging.Filter):
@@ -346,11 +322,19 @@ class Response:
     def seconds_until(self, value):
         """:func:`seconds_until` measured on the server's clock (its ``Date``
         header), so that a skewed local clock does not skew the wait."""
-        try:
-            now = parsedate_to_datetime(self.header("date")).timestamp()
-        except (TypeError, ValueError, IndexError):
-            now = None
-        return seconds_until(value, now=now)
+        server_now = parse_date(self.header("date"))
+        return seconds_until(value, now=server_now.replace(tzinfo=timezone.utc).timestamp() if server_now else None)
+
+    def quota_wait(self, remaining, reset, window, low=0):
+        """Seconds until the platform's quota renews once this response says
+        that at most ``low`` calls are left (header ``remaining``): from the
+        ``reset`` header, else a whole ``window``. None while calls are left
+        or when the platform does not say."""
+        left = self.header(remaining).strip()
+        if not left.isdigit() or int(left) > low:
+            return None
+        wait = self.seconds_until(self.header(reset))
+        return window if wait is None else wait
 
     def json(self):
         try:

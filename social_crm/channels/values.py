@@ -14,13 +14,12 @@ import json
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import lxml.html
 from lxml import etree
 
 from .errors import InvalidDataError
-from .transport import safe_url
 
 #: PostgreSQL ``integer`` (Odoo's Integer fields)
 INT4_MAX = 2**31 - 1
@@ -35,6 +34,35 @@ ITEM_ERRORS = (InvalidDataError, *UNREADABLE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REASON_MAX = 160
+SECRET_PARAM_MARKERS = ("token", "key", "secret", "password", "sig", "auth")
+
+
+def safe_url(url):
+    """``url`` with its password and the values of secret-looking query
+    parameters masked, fit for a log line or an error message."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[1]}"
+    except ValueError:
+        return "(malformed URL)"
+    query = [
+        (name, "***" if any(m in name.lower() for m in SECRET_PARAM_MARKERS) else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*"), fragment=""))
+
+
+def required(item, key, what="", kinds=str):
+    """``item[key]``, which the platform always sends, if it is one of
+    ``kinds`` and not empty; else an :class:`InvalidDataError` naming it
+    (``what`` says whose): a post without it cannot be stored, and storing
+    half of one would hide the problem."""
+    value = item.get(key) if isinstance(item, dict) else None
+    if isinstance(value, bool) or not isinstance(value, kinds) or value == "":
+        raise InvalidDataError(f"{what} without '{key}'" if what else f"no '{key}'")
+    return value
 
 
 def text(value):

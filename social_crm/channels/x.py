@@ -22,7 +22,7 @@ import logging
 import pytwitter
 
 from . import values
-from .base import ChannelClient, register
+from .base import ChannelClient, PlatformInfo, register
 from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
 from .records import Author, Batch, Post
 from .transport import safe_url
@@ -63,11 +63,6 @@ RATE_WINDOW = 900
 def id_key(external_id):
     """X ids are decimal strings: compare them by length, then digits."""
     return len(external_id), external_id
-
-
-def parse_time(value):
-    """X's ``2026-11-20T09:12:03.000Z`` as naive UTC; None if unreadable."""
-    return values.parse_date(value)
 
 
 def text_html(text):
@@ -131,21 +126,34 @@ class _Api(pytwitter.Api):
         return payload
 
 
-@register("x")
+@register
 class XClient(ChannelClient):
     """Pulls ``mentions`` of an account (target: user id or @username; empty
     with user-context credentials: the connected account), a recent
     ``search`` (target: the query), or the connected account's ``dm``."""
+
+    info = PlatformInfo(
+        name="x",
+        label="X",
+        modes=(("mentions", "Mentions of the account"), ("search", "Search"), ("dm", "Direct messages")),
+        default_api_url="https://api.x.com/2",
+        credential_fields={
+            "bearer_token": "bearer_token",
+            "consumer_key": "api_key",
+            "consumer_secret": "api_secret",
+            "access_token": "access_token",
+            "access_token_secret": "access_token_secret",
+        },
+        metered=True,
+    )
 
     def __init__(self, settings, transport):
         super().__init__(settings, transport)
         #: pytwitter over our transport, for the pull under way
         self.api = None
 
-    def pull(self, cursor):
+    def _pull(self, cursor):
         mode = self.settings.mode
-        if mode not in PAGE_SIZES:
-            raise ConfigError(f"unknown X mode {mode!r}: use mentions, search or dm")
         self.api = self._connect()
         self._page_size(0, 0)  # a budget already spent stops the pull before any call
         cursor = dict(cursor or {})
@@ -242,7 +250,7 @@ class XClient(ChannelClient):
             return cursor["user_id"]
         user = api.get_user(username=username, return_json=True).get("data")
         try:
-            return self._id(user, "user")
+            return values.required(user, "id")
         except InvalidDataError:
             raise self._invalid(f"the user @{username} without 'id'") from None
 
@@ -277,11 +285,7 @@ class XClient(ChannelClient):
 
     def _wait_seconds(self):
         """Seconds until X allows the next call, once this window is spent."""
-        response = self.api.last_response
-        if response.header("x-rate-limit-remaining") != "0":
-            return None
-        wait = response.seconds_until(response.header("x-rate-limit-reset"))
-        return RATE_WINDOW if wait is None else wait
+        return self.api.last_response.quota_wait("x-rate-limit-remaining", "x-rate-limit-reset", RATE_WINDOW)
 
     def _invalid(self, what):
         return InvalidDataError(f"{safe_url(self.api.last_response.url)} sent {what}")
@@ -293,12 +297,6 @@ class XClient(ChannelClient):
             return []
         if not isinstance(value, list):
             raise self._invalid(f"'{name}' that is not a list")
-        return value
-
-    def _id(self, item, _what, field="id"):
-        value = item.get(field) if isinstance(item, dict) else None
-        if not value or not isinstance(value, str):
-            raise InvalidDataError(f"no '{field}'")
         return value
 
     @staticmethod
@@ -353,7 +351,7 @@ class XClient(ChannelClient):
     def _user(self, user):
         username = values.text(user.get("username"))
         return Author(
-            external_id=self._id(user, "user"),
+            external_id=values.required(user, "id"),
             handle=username,
             name=values.text(user.get("name")),
             # a handle of letters, digits and _ only: anything else makes no safe URL
@@ -364,8 +362,8 @@ class XClient(ChannelClient):
         )
 
     def _tweet_post(self, tweet, authors, own_id):
-        tweet_id = self._id(tweet, "tweet")
-        author_id = self._id(tweet, "tweet", "author_id")
+        tweet_id = values.required(tweet, "id")
+        author_id = values.required(tweet, "author_id")
         author = authors.get(author_id)
         references = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else ()
         metrics = tweet.get("public_metrics")
@@ -376,7 +374,7 @@ class XClient(ChannelClient):
             author_id=author_id,
             body_html=text_html(values.text(tweet.get("text"))),
             url=f"https://x.com/{handle}/status/{tweet_id}" if tweet_id.isdigit() else "",
-            posted_at=parse_time(tweet.get("created_at")),
+            posted_at=values.parse_date(tweet.get("created_at")),
             parent_id=next(
                 (
                     values.text(ref.get("id"))
@@ -394,16 +392,16 @@ class XClient(ChannelClient):
 
     def _dm_event(self, event):
         """``(id, event)`` of a direct message whose id is readable."""
-        return self._id(event, "direct message"), event
+        return values.required(event, "id"), event
 
     def _dm_post(self, event_id, event, own_id):
-        sender_id = self._id(event, "direct message", "sender_id")
+        sender_id = values.required(event, "sender_id")
         return Post(
             external_id=event_id,
-            thread_key=self._id(event, "direct message", "dm_conversation_id"),
+            thread_key=values.required(event, "dm_conversation_id"),
             author_id=sender_id,
             body_html=text_html(values.text(event.get("text"))),
-            posted_at=parse_time(event.get("created_at")),
+            posted_at=values.parse_date(event.get("created_at")),
             visibility="private",
             direction="outbound" if sender_id == own_id else "inbound",
         )

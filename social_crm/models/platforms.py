@@ -1,52 +1,24 @@
-"""The platforms a source can pull, what each can pull, and the source fields
-that hold each platform's credentials."""
+"""The platforms a source can pull, as the ORM needs them, read from the
+facts each client declares (:class:`~..channels.PlatformInfo`): a platform
+added in ``channels/`` appears here without an edit.
 
-PLATFORMS = [
-    ("feed", "RSS / Atom feed"),
-    ("x", "X"),
-    ("mastodon", "Mastodon"),
-    ("bluesky", "Bluesky"),
-]
+The selections are built once, at import: Odoo stores their labels in
+``ir.model.fields.selection`` and translates them from the .pot like
+literal ones."""
 
-MODES = [
-    ("feed", "Feed"),
-    ("mentions", "Mentions of the account"),
-    ("search", "Search"),
-    ("hashtag", "Hashtag"),
-    ("dm", "Direct messages"),
-]
+from .. import channels
 
-PLATFORM_MODES = {
-    "feed": ("feed",),
-    "x": ("mentions", "search", "dm"),
-    "mastodon": ("mentions", "hashtag", "dm"),
-    "bluesky": ("mentions", "search"),
-}
+INFO = {info.name: info for info in channels.platforms()}
 
-DEFAULT_API_URLS = {
-    "x": "https://api.x.com/2",
-    "mastodon": "https://mastodon.social",
-    "bluesky": "https://bsky.social",
-}
+PLATFORMS = [(info.name, info.label) for info in INFO.values()]
+
+MODES = channels.modes()
 
 #: platform -> {client credential key: social.source field}
-CREDENTIAL_FIELDS = {
-    "feed": {},
-    "x": {
-        "bearer_token": "bearer_token",
-        "consumer_key": "api_key",
-        "consumer_secret": "api_secret",
-        "access_token": "access_token",
-        "access_token_secret": "access_token_secret",
-    },
-    "mastodon": {"access_token": "access_token"},
-    "bluesky": {
-        "identifier": "auth_login",
-        "app_password": "auth_password",
-        "access_jwt": "session_token",
-        "refresh_jwt": "refresh_token",
-    },
-}
+CREDENTIAL_FIELDS = {name: info.credential_fields for name, info in INFO.items()}
 
-#: platforms that bill each post read
-METERED_PLATFORMS = ("x",)
+#: ``(code, label)`` of each type of failure a source records
+FAILURES = [(error.code, error.label) for error in channels.FAILURE_TYPES]
+
+#: failures after which the cron pulls again, at the next allowed time
+RETRYABLE_FAILURES = [error.code for error in channels.FAILURE_TYPES if error.retryable]

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
@@ -6,12 +7,44 @@ from odoo.tools.sql import escape_psql
 
 from .platforms import PLATFORMS
 
-LINK_METHODS = [
-    ("manual", "Linked by a person"),
-    ("handle", "Handle or profile URL on the partner"),
-    ("email", "Email matches the partner"),
-    ("website", "Verified website matches the partner"),
-]
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """What a link between an account and a partner may rest on, and how
+    sure it makes the link (0: a guess, 1: certain)."""
+
+    code: str
+    label: str
+    confidence: float
+    #: enough on its own to link an account that it ties to one partner
+    links: bool = True
+
+
+EVIDENCE_KINDS = (
+    EvidenceKind("manual", "Linked by a person", 1.0),
+    EvidenceKind("handle", "Handle or profile URL on the partner", 0.9),
+    EvidenceKind("email", "Email matches the partner", 0.8),
+    EvidenceKind("website", "Verified website matches the partner", 0.95),
+    EvidenceKind("name", "Name looks alike", 0.3, links=False),
+)
+CONFIDENCE = {kind.code: kind.confidence for kind in EVIDENCE_KINDS}
+#: evidence that ties an account to several partners, or a feed's
+#: self-declared commenter to one, proves less: its confidence is halved
+AMBIGUOUS_FACTOR = 0.5
+
+LINK_METHODS = [(kind.code, kind.label) for kind in EVIDENCE_KINDS if kind.links]
+SUGGESTION_METHODS = [(kind.code, kind.label) for kind in EVIDENCE_KINDS]
+
+
+@dataclass(frozen=True)
+class LinkProposal:
+    """A partner an identity may belong to, on which evidence."""
+
+    identity: models.BaseModel
+    partner: models.BaseModel
+    method: str
+    confidence: float
+    evidence: str
 
 
 class SocialIdentity(models.Model):
@@ -79,13 +112,15 @@ class SocialIdentity(models.Model):
                 identity, (0, False, False)
             )
 
-    def action_link_partner(self, partner, method="manual", confidence=1.0, evidence=""):
-        """Link to ``partner`` and keep what the link rests on."""
+    def _link_partner(self, partner, method="manual", evidence=""):
+        """Link to ``partner`` on ``method`` evidence, with its confidence,
+        and keep what the link rests on. Private: only code that weighed the
+        evidence links (a person links by setting the partner in the form)."""
         self.write(
             {
                 "partner_id": partner.id,
                 "link_method": method,
-                "link_confidence": confidence,
+                "link_confidence": CONFIDENCE[method],
                 "link_evidence": evidence or self.env._("Linked by %(user)s", user=self.env.user.name),
             }
         )
@@ -105,7 +140,7 @@ class SocialIdentity(models.Model):
         for identity in self:
             if identity.partner_id:
                 identity.link_method = "manual"
-                identity.link_confidence = 1.0
+                identity.link_confidence = CONFIDENCE["manual"]
 
     # ------------------------------------------------------------------
     # Sync
@@ -181,10 +216,15 @@ class SocialIdentity(models.Model):
                 [("identity_id", "in", self.ids), ("state", "=", "rejected")], ["identity_id", "partner_id"]
             )
         }
-        strong = self._partners_by_handle(), self._partners_by_email(), self._partners_by_website()
+        strong = {
+            "handle": self._partners_by_handle(),
+            "email": self._partners_by_email(),
+            "website": self._partners_by_website(),
+        }
         proposals = []
         for identity in self:
-            for method, confidence, matches in zip(("handle", "email", "website"), (0.9, 0.8, 0.95), strong):
+            # the first evidence that ties the account to one partner links it
+            for method, matches in strong.items():
                 partners = matches.get(identity.id)
                 if partners and rejected:
                     partners = partners.filtered(
@@ -194,18 +234,19 @@ class SocialIdentity(models.Model):
                     continue
                 evidence = identity._evidence_text(method)
                 if len(partners) == 1 and identity.platform != "feed":
-                    identity.action_link_partner(partners, method=method, confidence=confidence, evidence=evidence)
+                    identity._link_partner(partners, method=method, evidence=evidence)
                     break
-                proposals += [(identity, partner, method, confidence / 2, evidence) for partner in partners]
+                confidence = CONFIDENCE[method] * AMBIGUOUS_FACTOR
+                proposals += [LinkProposal(identity, partner, method, confidence, evidence) for partner in partners]
         unlinked = self.filtered(lambda identity: not identity.partner_id)
         for identity, partners in unlinked._partners_by_name().items():
             proposals += [
-                (identity, partner, "name", 0.3, identity._evidence_text("name"))
+                LinkProposal(identity, partner, "name", CONFIDENCE["name"], identity._evidence_text("name"))
                 for partner in partners
                 if (identity.id, partner.id) not in rejected
             ]
         self.env["social.identity.suggestion"]._suggest(
-            [proposal for proposal in proposals if not proposal[0].partner_id]
+            [proposal for proposal in proposals if not proposal.identity.partner_id]
         )
 
     def _evidence_text(self, method):

@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 
-from .social_identity import LINK_METHODS
-
-SUGGESTION_METHODS = [*LINK_METHODS, ("name", "Name looks alike")]
+from .social_identity import SUGGESTION_METHODS
 
 
 class SocialIdentitySuggestion(models.Model):
@@ -42,10 +40,9 @@ class SocialIdentitySuggestion(models.Model):
 
     def action_accept(self):
         for suggestion in self:
-            suggestion.identity_id.action_link_partner(
+            suggestion.identity_id._link_partner(
                 suggestion.partner_id,
                 method="manual",
-                confidence=1.0,
                 evidence=self.env._(
                     "%(evidence)s Confirmed by %(user)s.", evidence=suggestion.evidence or "", user=self.env.user.name
                 ),
@@ -60,25 +57,26 @@ class SocialIdentitySuggestion(models.Model):
 
     @api.model
     def _suggest(self, proposals):
-        """Create the ``(identity, partner, method, confidence, evidence)``
-        proposals not already made or rejected, in one search and one create."""
+        """Create the suggestions of ``proposals`` (:class:`LinkProposal`)
+        not already made or rejected, in one search and one create."""
         if not proposals:
             return self
         known = self.search_fetch(
-            [("identity_id", "in", list({p[0].id for p in proposals}))], ["identity_id", "partner_id"]
+            [("identity_id", "in", list({p.identity.id for p in proposals}))], ["identity_id", "partner_id"]
         )
         seen = {(s.identity_id.id, s.partner_id.id) for s in known}
         values = []
-        for identity, partner, method, confidence, evidence in proposals:
-            if (identity.id, partner.id) not in seen:
-                seen.add((identity.id, partner.id))
+        for proposal in proposals:
+            pair = (proposal.identity.id, proposal.partner.id)
+            if pair not in seen:
+                seen.add(pair)
                 values.append(
                     {
-                        "identity_id": identity.id,
-                        "partner_id": partner.id,
-                        "method": method,
-                        "confidence": confidence,
-                        "evidence": evidence,
+                        "identity_id": proposal.identity.id,
+                        "partner_id": proposal.partner.id,
+                        "method": proposal.method,
+                        "confidence": proposal.confidence,
+                        "evidence": proposal.evidence,
                     }
                 )
         return self.create(values)

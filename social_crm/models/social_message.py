@@ -21,6 +21,8 @@ class SocialMessage(models.Model):
     _inherit = ["social.access.mixin"]
     _order = "posted_at desc nulls last, id desc"
     _rec_name = "summary"
+    #: what the summary is made of: searching by name searches these
+    _rec_names_search = ["title", "body_text", "external_id"]
 
     external_id = fields.Char("External ID", required=True, index=True, copy=False)
     platform = fields.Selection(PLATFORMS, required=True, index=True)

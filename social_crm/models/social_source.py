@@ -9,7 +9,7 @@ from odoo.modules import module
 from odoo.tools import SQL
 
 from .. import channels
-from .platforms import CREDENTIAL_FIELDS, DEFAULT_API_URLS, METERED_PLATFORMS, MODES, PLATFORM_MODES, PLATFORMS
+from .platforms import CREDENTIAL_FIELDS, FAILURES, INFO, MODES, PLATFORMS, RETRYABLE_FAILURES
 
 _logger = logging.getLogger(__name__)
 
@@ -113,9 +113,15 @@ class SocialSource(models.Model):
         copy=False,
         help="What the last pull could not read and skipped (one malformed post does not stop a pull).",
     )
-    error_code = fields.Char(readonly=True, copy=False)
+    error_code = fields.Selection(
+        FAILURES, "Failure", readonly=True, copy=False, help="Why the last pull failed; its details are in the error."
+    )
     error_count = fields.Integer(readonly=True, copy=False)
-    error_retryable = fields.Boolean(readonly=True, copy=False)
+    error_retryable = fields.Boolean(
+        "Retried automatically",
+        compute="_compute_error_retryable",
+        help="The failure may pass (an outage, a rate limit): pulls go on at the next allowed time.",
+    )
     conversation_ids = fields.One2many("social.conversation", "source_id")
     conversation_count = fields.Integer(compute="_compute_counts")
     message_count = fields.Integer(compute="_compute_counts")
@@ -127,30 +133,37 @@ class SocialSource(models.Model):
     @api.constrains("platform", "mode")
     def _check_mode(self):
         for source in self:
-            if source.mode not in PLATFORM_MODES[source.platform]:
+            modes = INFO[source.platform].mode_codes
+            if source.mode not in modes:
                 labels = dict(self._fields["mode"]._description_selection(self.env))
                 raise ValidationError(
                     self.env._(
                         "%(platform)s sources can pull: %(modes)s.",
                         platform=dict(self._fields["platform"]._description_selection(self.env))[source.platform],
-                        modes=", ".join(labels[mode] for mode in PLATFORM_MODES[source.platform]),
+                        modes=", ".join(labels[mode] for mode in modes),
                     )
                 )
 
     @api.onchange("platform")
     def _onchange_platform(self):
-        if self.mode not in PLATFORM_MODES.get(self.platform, ()):
-            self.mode = PLATFORM_MODES[self.platform][0]
+        modes = INFO[self.platform].mode_codes if self.platform else ()
+        if modes and self.mode not in modes:
+            self.mode = modes[0]
 
     @api.depends("platform")
     def _compute_is_metered(self):
         for source in self:
-            source.is_metered = source.platform in METERED_PLATFORMS
+            source.is_metered = bool(source.platform) and INFO[source.platform].metered
 
     @api.depends("platform")
     def _compute_api_url(self):
         for source in self:
-            source.api_url = DEFAULT_API_URLS.get(source.platform, "")
+            source.api_url = INFO[source.platform].default_api_url if source.platform else ""
+
+    @api.depends("error_code")
+    def _compute_error_retryable(self):
+        for source in self:
+            source.error_retryable = source.error_code in RETRYABLE_FAILURES
 
     @api.onchange("platform", "api_url", "target")
     def _onchange_destination(self):
@@ -224,7 +237,13 @@ class SocialSource(models.Model):
 
     @api.model
     def _credential_field_names(self):
-        return self._secret_field_names() - {"session_token", "refresh_token"}
+        """The fields of the credentials a person sets, not those a client renews."""
+        return {
+            field
+            for info in INFO.values()
+            for key, field in info.credential_fields.items()
+            if key not in info.renewed_credentials
+        }
 
     def _compute_counts(self):
         conversations = dict(
@@ -298,17 +317,20 @@ class SocialSource(models.Model):
         fields_by_key = CREDENTIAL_FIELDS[self.platform]
         self.sudo().write({fields_by_key[key]: value for key, value in updates.items() if key in fields_by_key})
 
+    def _reads_used(self):
+        """The month under way (YYYY-MM) and the reads counted in it: the
+        counter starts again with each month."""
+        month = fields.Date.today().strftime("%Y-%m")
+        return month, self.reads_this_month if self.reads_month == month else 0
+
     def _reads_left(self):
         """Reads left this month for a metered source with a budget, else None."""
         if not (self.is_metered and self.read_budget):
             return None
-        month = fields.Date.today().strftime("%Y-%m")
-        used = self.reads_this_month if self.reads_month == month else 0
-        return max(0, self.read_budget - used)
+        return max(0, self.read_budget - self._reads_used()[1])
 
     def _count_reads(self, reads):
-        month = fields.Date.today().strftime("%Y-%m")
-        used = self.reads_this_month if self.reads_month == month else 0
+        month, used = self._reads_used()
         self.write({"reads_this_month": used + reads, "reads_month": month})
 
     def _sync(self, commit_each_batch=False):
@@ -431,7 +453,6 @@ class SocialSource(models.Model):
                 "last_error": False,
                 "error_code": False,
                 "error_count": 0,
-                "error_retryable": False,
                 "last_notice": self._skip_notice(skipped),
             }
         )
@@ -452,10 +473,10 @@ class SocialSource(models.Model):
                 "state": "active" if rate_limited else "error",
                 "last_pull_at": now,
                 "next_pull_at": now + wait,
-                "last_error": self.env._("%(reason)s (at %(when)s UTC)", reason=error.message, when=now),
+                # the failure's label is translated; the detail is the platform's own
+                "last_error": error.message,
                 "error_code": error.code,
                 "error_count": count,
-                "error_retryable": error.retryable,
                 "last_notice": self._skip_notice(skipped),
             }
         )
@@ -474,7 +495,7 @@ class SocialSource(models.Model):
             {
                 "next_pull_at": next_month,
                 "last_error": message,
-                "error_code": "budget_spent",
+                "error_code": channels.BudgetSpentError.code,
                 "last_notice": self._skip_notice(skipped),
             }
         )
@@ -490,35 +511,44 @@ class SocialSource(models.Model):
             ("state", "!=", "paused"),
             "|",
             ("state", "=", "active"),
-            ("error_retryable", "=", True),
+            ("error_code", "in", RETRYABLE_FAILURES),
             "|",
             ("next_pull_at", "=", False),
             ("next_pull_at", "<=", fields.Datetime.now()),
         ]
 
     @api.model
-    def _cron_sync_due(self, batch_size=CRON_BATCH_SIZE):
-        """Pull every due source, one unit of work per source."""
+    def _cron_sync_due(self, batch_size=CRON_BATCH_SIZE, commit=None):
+        """Pull every due source, one unit of work per source.
+
+        ``commit`` (by default: outside tests) commits each source and each
+        batch it stores; without it, each source is pulled under a savepoint
+        that an unexpected failure rolls back, so that tests run the same
+        failure path without committing."""
+        if commit is None:
+            commit = not module.current_test
         sources = self.search(self._due_domain(), limit=batch_size, order="next_pull_at asc nulls first, id")
-        auto_commit = not module.current_test
         for source in sources:
             if not source._lock_for_pull():
                 continue
             try:
-                # per-batch commits: a crash or the worker's time limit keeps what was stored
-                source._sync(commit_each_batch=auto_commit)
+                if commit:
+                    # per-batch commits: a crash or the worker's time limit keeps what was stored
+                    source._sync(commit_each_batch=True)
+                else:
+                    with self.env.cr.savepoint():
+                        source._sync()
             # one source's unexpected failure must not stop the others
             except Exception:  # pylint: disable=broad-exception-caught
                 _logger.exception(
                     "Social source %s (%s): unexpected failure while storing a pull", source.id, source.name
                 )
-                if not auto_commit:
-                    raise
-                self.env.cr.rollback()
+                if commit:
+                    self.env.cr.rollback()
                 source._record_failure(
                     channels.ChannelError(self.env._("Unexpected error while storing the pull; see the server log."))
                 )
-            if auto_commit:
+            if commit:
                 # Commit each source on its own: a later source's failure must
                 # not undo the pulls already stored, nor their cursors.
                 self.env.cr.commit()  # pylint: disable=invalid-commit

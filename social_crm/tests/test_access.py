@@ -263,7 +263,7 @@ class TestUserLinksIdentity(SocialCrmCase):
         message = self.env["social.message"].create(
             {"platform": "feed", "external_id": "jo-1", "conversation_id": conversation.id, "author_id": identity.id}
         )
-        identity.with_user(self.social_user).action_link_partner(partner)
+        identity.with_user(self.social_user)._link_partner(partner)
         self.assertRecordValues(
             identity,
             [

@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -13,6 +14,7 @@ from odoo.addons.social_crm_demo.fake_platforms import FeedSite, Reply, sample_e
 from .common import SocialCrmCase
 
 NOW = datetime(2026, 11, 23, 10, 0)
+SOURCE_LOGGER = "odoo.addons.social_crm.models.social_source"
 
 
 @tagged("post_install", "-at_install")
@@ -27,8 +29,9 @@ class TestCronSyncDue(SocialCrmCase):
         self.site.scripted.clear()
 
     def run_cron(self, at, **kwargs):
-        # failures are logged as warnings by design; the tests check what is stored
-        with freeze_time(at), mute_logger("odoo.addons.social_crm.models.social_source"):
+        # failures are logged as warnings by design, which the tests check on
+        # the sources; an unexpected failure (logged as an error) fails them
+        with freeze_time(at), self.assertNoLogs(SOURCE_LOGGER, "ERROR"):
             self.env["social.source"]._cron_sync_due(**kwargs)
 
     def pulled_blogs(self):
@@ -45,14 +48,12 @@ class TestCronSyncDue(SocialCrmCase):
             "dead": {
                 "state": "error",
                 "error_code": "not_found",
-                "error_retryable": False,
                 "error_count": 1,
                 "next_pull_at": NOW - timedelta(hours=1),
             },
             "flaky-ready": {
                 "state": "error",
                 "error_code": "unavailable",
-                "error_retryable": True,
                 "error_count": 2,
                 "last_error": "down",
                 "next_pull_at": NOW - timedelta(minutes=1),
@@ -60,7 +61,6 @@ class TestCronSyncDue(SocialCrmCase):
             "flaky-waiting": {
                 "state": "error",
                 "error_code": "unavailable",
-                "error_retryable": True,
                 "error_count": 2,
                 "next_pull_at": NOW + timedelta(minutes=1),
             },
@@ -185,7 +185,7 @@ class TestCronSyncDue(SocialCrmCase):
     def test_back_off_is_capped(self):
         self.site.script("/flaky/feed", Reply(502))
         source = self.make_source(
-            f"{self.site.url}/flaky/feed", interval_minutes=10, state="error", error_retryable=True, error_count=9
+            f"{self.site.url}/flaky/feed", interval_minutes=10, state="error", error_code="unavailable", error_count=9
         )
         self.run_cron(NOW)
         self.assertRecordValues(source, [{"error_count": 10, "next_pull_at": NOW + timedelta(minutes=10 * 32)}])
@@ -250,6 +250,47 @@ class TestCronSyncDue(SocialCrmCase):
         )
         self.assertEqual(len(self.messages_of(first)), 2)
         self.assertEqual(len(self.messages_of(last)), 3)
+
+    def test_an_unexpected_failure_is_recorded_on_its_source_and_the_next_is_pulled(self):
+        crashing = self.make_source(self.make_blog("crashing", count=2), name="crashing")
+        after = self.make_source(self.make_blog("after", count=3), name="after")
+        Source = type(self.env["social.source"])
+        store_batch = Source._store_batch
+
+        def store_or_crash(source, batch):
+            if source.name == "crashing":
+                raise RuntimeError("a bug while storing")
+            return store_batch(source, batch)
+
+        with (
+            patch.object(Source, "_store_batch", store_or_crash),
+            freeze_time(NOW),
+            self.assertLogs(SOURCE_LOGGER, "ERROR") as logs,
+        ):
+            self.env["social.source"]._cron_sync_due()
+        self.assertRecordValues(
+            crashing,
+            [
+                {
+                    "state": "error",
+                    "error_code": "unexpected",
+                    "error_retryable": False,
+                    "error_count": 1,
+                    "last_error": "Unexpected error while storing the pull; see the server log.",
+                    "last_pull_at": NOW,
+                    "cursor": False,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            after, [{"state": "active", "error_code": False, "error_count": 0, "last_pull_at": NOW}]
+        )
+        self.assertFalse(self.messages_of(crashing), "what the failed pull wrote is rolled back")
+        self.assertEqual(len(self.messages_of(after)), 3, "the next source is pulled")
+        self.assertTrue(after.cursor)
+        [record] = logs.records
+        self.assertIn("crashing", record.getMessage())
+        self.assertIs(record.exc_info[0], RuntimeError, "the traceback is logged")
 
     def test_batch_pulls_longest_waiting_first(self):
         sources = [

@@ -1,8 +1,10 @@
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from freezegun import freeze_time
+
+from odoo.tests import tagged, warmup
 
 from odoo.addons.social_crm_demo.fake_platforms import Reply
 
@@ -16,17 +18,30 @@ BOMB = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <rss version="2.0"><channel><title>t</title><item><guid>urn:x</guid><title>&xxe;</title></item></channel></rss>"""
+NOW = datetime(2026, 11, 23, 10, 0)
 
 
 @tagged("post_install", "-at_install")
 class TestFeedSync(SocialCrmCase):
 
     def test_feed_becomes_conversations_identities_and_messages(self):
-        source = self.make_source(self.make_blog("trips", count=3, comments=2))
-        self.assertTrue(source.action_sync())
+        source = self.make_source(self.make_blog("trips", count=3, comments=2), interval_minutes=20)
+        with freeze_time(NOW):
+            self.assertTrue(source.action_sync())
 
-        self.assertEqual(source.state, "active")
-        self.assertFalse(source.last_error)
+        self.assertRecordValues(
+            source,
+            [
+                {
+                    "state": "active",
+                    "last_error": False,
+                    "error_code": False,
+                    "error_count": 0,
+                    "last_pull_at": NOW,
+                    "next_pull_at": NOW + timedelta(minutes=20),
+                }
+            ],
+        )
         conversations = self.env["social.conversation"].search([("source_id", "=", source.id)])
         self.assertEqual(len(conversations), 3, "one conversation per blog entry")
         for conversation in conversations:
@@ -39,7 +54,6 @@ class TestFeedSync(SocialCrmCase):
         self.assertEqual(entry.posted_at, datetime(2026, 11, 1, 11, 0))
         self.assertEqual(entry.author_id.email, "writer0@blogs.example")
         self.assertEqual(entry.author_id.message_count, 2, "writer 0 wrote entries 0 and 2")
-        self.assertTrue(source.next_pull_at > source.last_pull_at)
 
     def test_pulling_twice_creates_nothing_new(self):
         source = self.make_source(self.make_blog("twice", count=4, comments=1))
@@ -109,14 +123,42 @@ class TestFeedSync(SocialCrmCase):
         )
 
     def test_all_three_formats(self):
-        for fmt in ("rss2", "rss1", "atom"):
+        for fmt, authors in (
+            ("rss2", {"Writer 0": "writer0@blogs.example", "Reader 0": False}),
+            ("rss1", {"Writer 0": False}),
+            ("atom", {"Writer 0": "writer0@blogs.example", "Reader 0": False}),
+        ):
             with self.subTest(fmt=fmt):
-                source = self.make_source(
-                    self.make_blog(f"fmt_{fmt}", count=2, comments=1 if fmt != "rss1" else 0, fmt=fmt)
-                )
+                comments = 1 if fmt != "rss1" else 0
+                source = self.make_source(self.make_blog(f"fmt_{fmt}", count=2, comments=comments, fmt=fmt))
                 source.action_sync()
                 self.assertEqual(source.state, "active", source.last_error)
-                self.assertEqual(len(self.messages_of(source)), 4 if fmt != "rss1" else 2)
+                messages = self.messages_of(source)
+                roots = messages.filtered(lambda message: not message.parent_id)
+                self.assertEqual(
+                    sorted((root.title, root.posted_at, root.author_id.name) for root in roots),
+                    [
+                        ("Field notes #0", datetime(2026, 11, 1, 9, 0), "Writer 0"),
+                        ("Field notes #1", datetime(2026, 11, 1, 10, 0), "Writer 0"),
+                    ],
+                )
+                self.assertTrue(all("the <b>tent</b> held up" in root.body for root in roots))
+                self.assertEqual({author.name: author.email for author in messages.author_id}, authors)
+                replies = messages - roots
+                self.assertEqual(len(replies), 2 * comments)
+                for reply in replies:
+                    self.assertEqual(reply.body_text, f"Reply 0 to report {reply.parent_id.title[-1]}.")
+                    self.assertEqual(reply.conversation_id, reply.parent_id.conversation_id, "it joins its entry")
+                    self.assertEqual(reply.posted_at, reply.parent_id.posted_at + timedelta(minutes=1))
+
+    def test_messages_are_found_by_name(self):
+        source = self.make_source(self.make_blog("named", count=3))
+        source.action_sync()
+        Message = self.env["social.message"]
+        found = Message.name_search("notes #1", args=[("source_id", "=", source.id)])
+        self.assertEqual([name for _id, name in found], ["Field notes #1"])
+        by_name = Message.search([("source_id", "=", source.id), ("display_name", "ilike", "report 2")])
+        self.assertEqual(by_name.mapped("title"), ["Field notes #2"], "the text the summary shows is searched")
 
     def test_reply_stored_before_its_parent_is_threaded_when_the_parent_arrives(self):
         source = self.make_source("http://127.0.0.1:1/unused")
@@ -183,10 +225,20 @@ class TestFeedErrors(SocialCrmCase):
         self.assert_fails_keeping_data(Reply(404, "gone"), "HTTP 404", "not_found")
         self.assertFalse(self.source.error_retryable)
 
-    def test_server_error_is_retried_later(self):
-        self.assert_fails_keeping_data(Reply(500, "oops"), "HTTP 500", "unavailable")
-        self.assertTrue(self.source.error_retryable)
-        self.assertGreater(self.source.next_pull_at, self.source.last_pull_at)
+    def test_server_error_is_retried_later_backing_off(self):
+        interval = timedelta(minutes=self.source.interval_minutes)
+        with freeze_time(NOW):
+            self.assert_fails_keeping_data(Reply(500, "oops"), "HTTP 500", "unavailable")
+        self.assertRecordValues(
+            self.source, [{"error_retryable": True, "last_pull_at": NOW, "next_pull_at": NOW + interval}]
+        )
+        later = NOW + interval
+        with freeze_time(later), self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
+            self.source.action_sync()
+        self.assertRecordValues(
+            self.source,
+            [{"state": "error", "error_count": 2, "last_pull_at": later, "next_pull_at": later + 2 * interval}],
+        )
 
     def test_oversize_feed(self):
         self.assert_fails_keeping_data(
@@ -219,7 +271,7 @@ class TestFeedErrors(SocialCrmCase):
         self.assertEqual(self.source.error_count, 0)
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "is_query_count")
 class TestFeedSyncQueryCount(SocialCrmCase):
 
     def count_queries(self, url):
@@ -233,3 +285,17 @@ class TestFeedSyncQueryCount(SocialCrmCase):
             len(self.env["social.message"].search([("conversation_id.source_id.target", "like", "/large/")])), 200
         )
         self.assertLessEqual(abs(large - small), 5, f"10 entries: {small} queries, 200 entries: {large} queries")
+
+    def assert_pull_queries(self, name, count, queries):
+        source = self.make_source(self.make_blog(name, count=count))
+        with self.assertQueryCount(queries):
+            source._sync()
+        self.assertEqual(len(self.messages_of(source)), count)
+
+    @warmup
+    def test_query_count_of_a_pull_of_10_entries(self):
+        self.assert_pull_queries("pinned_small", 10, 21)
+
+    @warmup
+    def test_query_count_of_a_pull_of_200_entries(self):
+        self.assert_pull_queries("pinned_large", 200, 25)

@@ -263,7 +263,7 @@ class TestIdentityEvidence(SocialCrmCase):
         author = Author(external_id=ANA, handle="ana@mastodon.social", name="Ana")
         identity = self.store(self.mastodon, author)
         chosen = self.Partner.create({"name": "Ana Lopez"})
-        identity.with_user(self.social_user).action_link_partner(chosen)
+        identity.with_user(self.social_user)._link_partner(chosen)
         self.assert_linked(identity, chosen, "manual", 1.0, self.social_user.name)
 
         self.Partner.create({"name": "Other Ana", "email": "ana@example.com"})

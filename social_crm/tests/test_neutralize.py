@@ -24,7 +24,7 @@ class TestNeutralize(SocialCrmCase):
             self.make_blog("flaky", count=1),
             name="failing",
             state="error",
-            error_retryable=True,
+            error_code="unavailable",
             bearer_token="bearer-value",
         )
         archived = self.make_source(self.make_blog("old", count=1), name="archived", active=False, **secrets)

@@ -206,7 +206,7 @@ class TestLinkIdentityToPartner(SocialCrmCase):
         customer = self.env["res.partner"].create({"name": "Writer Zero"})
         self.assertFalse(customer.social_message_ids)
 
-        writer.with_user(self.social_user).action_link_partner(customer)
+        writer.with_user(self.social_user)._link_partner(customer)
         self.assertEqual(customer.social_message_ids, by_writer)
         self.assertEqual(customer.social_identity_ids, writer)
         self.assertEqual(by_writer.conversation_id.mapped("partner_ids"), customer)
@@ -239,7 +239,7 @@ class TestLinkIdentityToPartner(SocialCrmCase):
         self.make_source(url).with_user(self.social_manager).action_sync()
         reader = self.env["social.identity"].search([("handle", "=", "Reader 0")])
         customer = self.env["res.partner"].create({"name": "Reader Zero"})
-        reader.action_link_partner(customer)
+        reader._link_partner(customer)
         conversation = customer.social_message_ids.conversation_id
         self.assertEqual(conversation.partner_ids, customer, "the blog's writer has no partner")
         reader.with_user(self.social_user).action_unlink_partner()

@@ -35,7 +35,7 @@ class TestPartnerTour(HttpCase):
         source.action_sync()
         partner = self.env["res.partner"].create({"name": "Tour Customer", "email": "writer@tour.example"})
         identity = self.env["social.identity"].search([("email", "=", "writer@tour.example")])
-        identity.action_link_partner(partner, method="email", confidence=0.95, evidence="Same email")
+        identity._link_partner(partner, method="email", evidence="Same email")
         new_test_user(
             self.env, login="tour_salesman", groups="social_crm.group_social_crm_user,base.group_partner_manager"
         )

@@ -13,7 +13,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.tests import tagged, warmup
 
 from odoo.addons.social_crm_demo.fake_platforms import BlueskyServer, MastodonApi, Reply, XApi
 from odoo.addons.social_crm_demo.fake_platforms.x_api import problem
@@ -757,7 +757,7 @@ class TestBlueskySync(PlatformSyncCase):
                 self.assert_rate_limited(source, until=NOW + timedelta(seconds=window))
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "is_query_count")
 class TestPlatformSyncQueryCount(PlatformSyncCase):
     """A pull's queries grow with the pages it reads, never with the posts a
     page holds."""
@@ -810,3 +810,33 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
             small / small_pages + 2,
             f"50 posts: {small} queries in {small_pages} pages; " f"500 posts: {large} queries in {large_pages} pages",
         )
+
+    def assert_pull_queries(self, api, platform, mode, target, queries, **values):
+        """A first pull of ``api`` costs exactly ``queries`` queries."""
+        self.serve(api)
+        source = self.make_platform_source(
+            platform, mode, api.url + ("/2" if platform == "x" else ""), target, max_items=1000, **values
+        )
+        with self.assertQueryCount(queries):
+            source._sync()
+        self.assertEqual(source.state, "active", source.last_error)
+
+    @warmup
+    def test_query_count_of_5_x_pages_of_10_posts(self):
+        api = XApi.generate(posts=50, authors=10, threads=8, page_cap=10)
+        self.assert_pull_queries(api, "x", "search", "acme", 24, bearer_token=api.bearer_token)
+
+    @warmup
+    def test_query_count_of_5_x_pages_of_100_posts(self):
+        api = XApi.generate(posts=500, authors=100, threads=83, page_cap=100)
+        self.assert_pull_queries(api, "x", "search", "acme", 55, bearer_token=api.bearer_token)
+
+    @warmup
+    def test_query_count_of_2_mastodon_pages_of_40_posts(self):
+        api = MastodonApi.generate(posts=50, authors=10, threads=8)
+        self.assert_pull_queries(api, "mastodon", "hashtag", "#tentworks", 25)
+
+    @warmup
+    def test_query_count_of_13_mastodon_pages_of_40_posts(self):
+        api = MastodonApi.generate(posts=500, authors=100, threads=83)
+        self.assert_pull_queries(api, "mastodon", "hashtag", "#tentworks", 35)
