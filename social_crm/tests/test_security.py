@@ -35,7 +35,7 @@ class Listener(LoopbackServer):
     """A host of the attacker's choice: records every request and answers
     that the token expired, so that a client tries every secret it holds."""
 
-    def handle(self, request):
+    def handle(self, _request):
         body = json.dumps({"error": "ExpiredToken", "message": "Token has expired"})
         return Reply(401, body, {"Content-Type": "application/json"})
 
