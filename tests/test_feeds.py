@@ -223,8 +223,8 @@ def test_max_items_caps_entries_and_their_comments_feeds(site):
     [
         pytest.param(b"", "answered with an empty body instead of a feed", id="empty"),
         pytest.param(b" \r\n", "answered with an empty body instead of a feed", id="blank"),
-        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00", "is not well-formed XML .* and no feed could be read from it", id="binary"),
-        pytest.param(b"Service Unavailable", "is not well-formed XML .* and no feed could be read from it", id="text"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00", "is not well-formed XML .* and no feed could be read", id="binary"),
+        pytest.param(b"Service Unavailable", "is not well-formed XML .* and no feed could be read", id="text"),
         pytest.param(
             "<!DOCTYPE html><html><head><meta charset=utf-8><title>Trail blog</title></head></html>",
             "is an HTML page, neither an RSS nor an Atom feed",
@@ -265,7 +265,7 @@ def test_an_unreadable_entry_is_skipped_and_the_others_kept(site, monkeypatch):
     site.script("/feed", Reply(200, body))
     [batch] = pull(f"{site.url}/feed?token={SECRET}")
     [post] = batch.posts
-    assert (post.external_id, post.title, post.posted_at) == ("urn:ok", "Fine", None), "a date that overflows is unknown"
+    assert (post.external_id, post.title, post.posted_at) == ("urn:ok", "Fine", None), "an overflowing date is unknown"
     assert batch.skipped == ("entry: unreadable (TypeError)",)
 
 

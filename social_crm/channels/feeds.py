@@ -243,8 +243,9 @@ def _name_and_email(author):
 
 
 def _plain_text(detail):
-    """A title given as HTML or XHTML (Atom ``type="html"``), as text."""
-    if not detail or "html" not in detail.get("type", "") or "<" not in detail.get("value", ""):
+    """A title given as HTML or XHTML (Atom ``type="html"``, an RSS title
+    with markup), as text: tags dropped, entities read."""
+    if not detail or "html" not in detail.get("type", "") or not detail.get("value", "").strip():
         return ""
     try:
         text = lxml.html.fragment_fromstring(detail["value"], create_parent="div").text_content()
