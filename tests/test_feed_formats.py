@@ -569,6 +569,27 @@ def test_entities_declared_in_utf16_are_refused_too(site):
         pull(f"{site.url}/feed")
 
 
+def test_entities_declared_after_a_comment_that_looks_like_an_element_are_refused(site):
+    bomb = '<!-- <rss> --><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">]><rss version="2.0"><channel/></rss>'
+    site.script("/feed", Reply(200, bomb))
+    with pytest.raises(InvalidDataError, match="declares XML entities"):
+        pull(f"{site.url}/feed")
+
+
+def test_a_post_quoting_an_entity_declaration_in_cdata_is_read(site):
+    site.script(
+        "/feed",
+        Reply(
+            200,
+            '<rss version="2.0"><channel><item><guid>urn:xxe</guid><title>XXE explained</title>'
+            '<description><![CDATA[<pre>&lt;!ENTITY xxe SYSTEM "file:///etc/passwd"&gt;</pre>'
+            '<code><!ENTITY a "b"></code>]]></description></item></channel></rss>',
+        ),
+    )
+    [batch] = pull(f"{site.url}/feed")
+    assert [post.title for post in batch.posts] == ["XXE explained"]
+
+
 def test_no_socket_is_opened_by_the_parsing_of_a_pull(site, monkeypatch):
     """The one connection of a pull is our transport's."""
     url = serve(site, "rss091_netscape.xml")

@@ -36,9 +36,10 @@ from .transport import safe_url
 _logger = logging.getLogger(__name__)
 
 MAX_COMMENT_FEEDS = 20
-#: an element's start: what comes before the first one is the prolog (XML declaration, DOCTYPE)
+#: an element's start and name (the first one is the root, unless a comment precedes it)
 _ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_ENTITY_DECLARATION = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
+#: an entity declaration outside CDATA (a post about XML may quote one)
+_ENTITY_DECLARATION = re.compile(rb"<!\[CDATA\[.*?\]\]>|(<!\s*ENTITY)", re.IGNORECASE | re.DOTALL)
 _XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)""")
 _HTTP_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 #: the document ends once its root element is closed (spaces and comments may follow)
@@ -95,8 +96,9 @@ class FeedDocument:
         if not content.strip():
             raise InvalidDataError(f"{where} answered with an empty body instead of a feed")
         data = _as_utf8(content, content_type)
-        first = _ELEMENT.search(data)
-        if _ENTITY_DECLARATION.search(data, 0, first.start() if first else len(data)):
+        # anywhere, not only before the root element: a comment before the
+        # DOCTYPE may hold what looks like an element
+        if any(found.group(1) for found in _ENTITY_DECLARATION.finditer(data)):
             raise InvalidDataError(_entities_refused(where))
         self.url = url
         self.base = base or url
@@ -106,7 +108,7 @@ class FeedDocument:
                 io.BytesIO(data),
                 response_headers={"content-type": "application/xml; charset=utf-8", "content-location": self.base},
                 # the sanitizer of the Html field cleans what is stored;
-                # relative links are resolved below, with lxml, much faster
+                # relative links are resolved below, several times faster
                 sanitize_html=False,
                 resolve_relative_uris=False,
             )
@@ -115,7 +117,7 @@ class FeedDocument:
         self.feed, self.items = parsed.feed, parsed.entries
         problem = parsed.get("bozo_exception") if parsed.bozo else None
         if not parsed.version and not self.items:
-            raise InvalidDataError(self._not_a_feed(where, first, problem))
+            raise InvalidDataError(self._not_a_feed(where, _ELEMENT.search(data), problem))
         if problem is not None:
             _logger.info("%s is not well-formed XML (%s); read as a feed reader reads it", where, problem)
         #: the last entry was cut off with the document (its root element is never closed)
@@ -184,7 +186,7 @@ class FeedDocument:
     @staticmethod
     def _replies(entry):
         """The Atom ``replies`` link to a comments feed: one typed as a feed,
-        else an untyped one (read as ``text/html``) that is no page anchor
+        else an untyped one (feedparser types it ``text/html``) that is no anchor
         (Blogger also links its comment form, ``…/post.html#comment-form``)."""
         replies = [link for link in entry.get("links", ()) if link.get("rel") == "replies" and link.get("href")]
         typed = [link["href"] for link in replies if link.get("type", "").endswith("xml")]
@@ -280,8 +282,9 @@ def _moment(entry, key):
 
 
 def _count(value):
+    """A count of comments (``slash:comments``, ``thr:total``); 0 when unreadable."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdecimal() and len(value) < 12 else 0
 
 
 @register("feed")
