@@ -211,8 +211,30 @@ class TestFeedErrors(SocialCrmCase):
         self.assertEqual(source.conversation_ids.post_ids, self.stored)
         self.assertTrue(all(message.body for message in self.stored), "nothing stored is lost")
 
-    def test_malformed_xml(self):
-        self.assert_fails_keeping_data(Reply(200, "<rss><channel><item>"), "not well-formed XML", "invalid_data")
+    def test_not_a_feed(self):
+        self.assert_fails_keeping_data(Reply(200, "Service Unavailable"), "not well-formed XML", "invalid_data")
+
+    def test_an_ill_formed_feed_is_stored_and_the_entry_it_cut_off_said(self):
+        """HTML entities and naked markup are read as a feed reader reads
+        them; the entry the document ends in is skipped, and said."""
+        source = self.make_source(f"{self.site.url}/ill-formed/feed")
+        self.site.script(
+            "/ill-formed/feed",
+            Reply(
+                200,
+                '<rss version="2.0"><channel><title>Caf&eacute;</title>'
+                "<item><guid>urn:ill:1</guid><title>Caf&eacute; news &mdash; today</title>"
+                "<description>Open <b>late & early</description></item>"
+                "<item><guid>urn:ill:2</guid><title>Cut",
+            ),
+        )
+        with self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
+            source.action_sync()
+        self.assertEqual(source.state, "active", source.last_error)
+        message = self.messages_of(source)
+        self.assertEqual((message.external_id, message.title), ("urn:ill:1", "Café news — today"))
+        self.assertIn("<b>late &amp; early</b>", message.body)
+        self.assertIn("1 post skipped: entry: cut off where the document ends", source.last_notice)
 
     def test_xml_bomb(self):
         self.assert_fails_keeping_data(Reply(200, BOMB), "declares XML entities", "invalid_data")
