@@ -30,12 +30,17 @@ class TestDemoSources(TransactionCase):
         cls.sources = cls.env["social.source"].browse(data.mapped("res_id"))
 
     def repoint(self, source):
-        """``source`` pulling from this test's servers instead of 8070-8073."""
+        """``source`` pulling from this test's servers instead of 8070-8073.
+        Credentials hold for where they were given: an administrator gives
+        them again in the same write that points the source elsewhere."""
+        moved = {}
         for offset, server in enumerate(self.servers):
             demo_url = f"http://127.0.0.1:{DEMO_SITE_PORT + offset}"
             for field in ("target", "api_url"):
                 if (source[field] or "").startswith(demo_url):
-                    source[field] = source[field].replace(demo_url, server.url, 1)
+                    moved[field] = source[field].replace(demo_url, server.url, 1)
+        credentials = {name: source[name] for name in source._secret_field_names() if source[name]}
+        source.write({**moved, **credentials})
 
     def test_every_platform_has_a_demo_source(self):
         self.assertEqual(set(self.sources.mapped("platform")), {"feed", "x", "mastodon", "bluesky"})
