@@ -45,6 +45,8 @@ class _Page(NamedTuple):
     where: str
     newest: str | None
     oldest: str | None
+    #: the ``rel`` of the ``Link`` header's links: ``next`` (older), ``prev`` (newer)
+    links: frozenset
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,18 @@ class MastodonClient(ChannelClient):
             where=safe_url(response.url),
             newest=links.get("prev", {}).get("min_id") or (mode.paging_id(items[0]) if items else None),
             oldest=links.get("next", {}).get("max_id") or (mode.paging_id(items[-1]) if items else None),
+            links=frozenset(links),
         )
+
+    @staticmethod
+    def _last_page(page, rel, limit, bound, previous):
+        """Whether no page follows ``page`` towards ``rel``. Servers cap
+        pages below the limit asked, so a short page with a ``rel`` link is
+        not the last; without a ``Link`` header, a short page is. A bound
+        that does not move ends the walk rather than asking again."""
+        if not page.items or not bound or bound == previous:
+            return True
+        return rel not in page.links and len(page.items) < limit
 
     def _newer_pages(self, mode, since_id):
         """Pages after ``since_id``, oldest first, fetched one at a time so a
@@ -235,23 +248,24 @@ class MastodonClient(ChannelClient):
         while budget > 0 and self._wait is None:
             limit = min(mode.page_max, budget)
             page = self._page(mode, {"min_id": min_id, "limit": limit})
-            yield page
-            if len(page.items) < limit or not page.newest:
+            if page.items:  # the empty page that says the walk reached the present is no batch
+                yield page
+            if self._last_page(page, "prev", limit, page.newest, min_id):
                 return
             min_id, budget = page.newest, budget - len(page.items)
 
     def _latest_pages(self, mode):
         """A first pull: the newest ``max_items``, read newest first by
         ``max_id`` and handed over oldest first."""
-        pages, params, budget = [], {}, self.settings.max_items
+        pages, max_id, budget = [], None, self.settings.max_items
         while budget > 0 and self._wait is None:
             limit = min(mode.page_max, budget)
-            page = self._page(mode, {**params, "limit": limit})
+            page = self._page(mode, {"max_id": max_id, "limit": limit} if max_id else {"limit": limit})
             if page.items:
                 pages.append(page)
-            if len(page.items) < limit or not page.oldest:
+            if self._last_page(page, "next", limit, page.oldest, max_id):
                 break
-            params, budget = {"max_id": page.oldest}, budget - len(page.items)
+            max_id, budget = page.oldest, budget - len(page.items)
         return reversed(pages)
 
     # ------------------------------------------------------------------
