@@ -192,8 +192,12 @@ def test_direct_messages_are_private_and_own_messages_outbound(api):
     assert {p.visibility for p in posts.values()} == {"private"}
     assert posts[key(api, question)].direction == "inbound"
     assert posts[key(api, answer)].direction == "outbound"
-    assert {p.thread_key for p in posts.values()} == {key(api, question)}
-    assert {author.handle for author in batches[0].authors} == {"jo@hachyderm.io", "tentworks@127.0.0.1"}
+    [conversation] = api.conversations.values()
+    # a private exchange threads by its conversation, not by a status
+    assert {p.thread_key for p in posts.values()} == {f"127.0.0.1:{api.port}:conversation:{conversation.id}"}
+    assert posts[key(api, answer)].parent_id == key(api, question)
+    # a local account's handle keeps the instance's port, as the instance shows it
+    assert {author.handle for author in batches[0].authors} == {"jo@hachyderm.io", f"tentworks@127.0.0.1:{api.port}"}
     assert batches[-1].cursor["since_id"] == answer.id
 
 
@@ -216,7 +220,7 @@ def test_authors_are_global_with_websites_only_when_verified(api):
     api.post(checked, "Hi", tag="tentworks")
     api.post(claimed, "Hello", tag="tentworks")
     authors = {author.handle: author for author in pull(api)[-1].authors}
-    jo, al = authors["jo@mastodon.social"], authors["al@127.0.0.1"]
+    jo, al = authors["jo@mastodon.social"], authors[f"al@127.0.0.1:{api.port}"]
     assert jo.external_id == "https://mastodon.social/users/jo"
     assert (jo.name, jo.bio, jo.followers, jo.profile_url) == (
         "Jo Camper",

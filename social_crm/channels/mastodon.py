@@ -4,7 +4,9 @@ hashtag timelines and direct conversations, with the thread context of replies.
 Identifiers. Status and account ids are local to the instance we ask, so a
 post's external id is ``<instance>:<status id>``: replies name their parent
 by that local id (``in_reply_to_id``), which keeps parent and thread keys
-buildable without the parent in hand. An author's external id is the
+buildable without the parent in hand. A direct conversation threads by its
+own id (``<instance>:conversation:<id>``): its earlier messages may be out of
+reach. An author's external id is the
 account's ActivityPub ``uri`` (``url`` on servers older than 4.2): the same
 person seen from two instances stays one author.
 
@@ -139,8 +141,8 @@ class MastodonClient(ChannelClient):
         self._own_id = None
         #: seconds until the quota renews, once a response said it is spent
         self._wait = None
-        #: status id -> its thread's root id, for every status this pull met
-        self._roots = {}
+        #: status id -> its thread key, for every status this pull met
+        self._threads = {}
         self._context_calls = 0
         #: (account id, uri, note, followers) -> Author, for this pull
         self._authors = {}
@@ -148,7 +150,7 @@ class MastodonClient(ChannelClient):
     def _pull(self, cursor):
         mode = self._mode()
         cursor = dict(cursor or {})
-        self._wait, self._roots, self._context_calls = None, {}, 0
+        self._wait, self._threads, self._context_calls = None, {}, 0
         if self._token and not cursor.get("account_id"):
             # the connected account never changes under a token: ask once
             account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
@@ -190,6 +192,14 @@ class MastodonClient(ChannelClient):
     @property
     def _instance(self):
         return urlsplit(self._base).netloc.lower()
+
+    @property
+    def _domain(self):
+        """The instance's domain as its handles show it: the host, with its
+        port unless it is the scheme's default (``localhost:3000``)."""
+        parts = urlsplit(self._base)
+        default = 443 if parts.scheme == "https" else 80
+        return parts.hostname if parts.port in (None, default) else f"{parts.hostname}:{parts.port}"
 
     @property
     def _token(self):
@@ -281,8 +291,9 @@ class MastodonClient(ChannelClient):
             try:
                 if not isinstance(item, dict):
                     raise InvalidDataError("not an object")
+                thread = self._conversation_key(item, where) if mode.kind == "conversations" else None
                 for status in mode.statuses(item, where):
-                    self._add_status(status, item_posts, item_authors, where)
+                    self._add_status(status, item_posts, item_authors, where, thread)
                 for account in item.get("accounts") or ():  # conversation participants
                     author = self._author(account, where)
                     item_authors[author.external_id] = author
@@ -307,35 +318,46 @@ class MastodonClient(ChannelClient):
             return f"{what} {item_id}"
         return what
 
-    def _add_status(self, status, posts, authors, where, root=None):
-        """Add ``status`` unless this pull already did; a reply whose root is
-        unknown brings its ancestors (so its parent exists) and its root.
-        A boost stands for the status it boosts: that is the content."""
+    def _conversation_key(self, conversation, where):
+        """The thread key of a private exchange: its conversation, which
+        holds every message of it, whichever statuses this pull can read."""
+        conversation_id = values.required(conversation, "id", f"{where} sent a conversation", (str, int))
+        return f"{self._instance}:conversation:{conversation_id}"
+
+    def _add_status(self, status, posts, authors, where, thread=None, context=True):
+        """Add ``status`` unless this pull already did, in ``thread`` when
+        known (a conversation's key). A reply whose parent this pull has not
+        met brings its ancestors from ``/context`` (so its parent exists),
+        unless ``context`` is off (the ancestors themselves); without a
+        known thread, it joins theirs. A boost stands for the status it
+        boosts: that is the content."""
         if isinstance(status, dict) and status.get("reblog"):
             status = status["reblog"]
         status_id = values.required(status, "id", f"{where} sent a status", (str, int))
         if not isinstance(status_id, (str, int)) or isinstance(status_id, bool):
             raise InvalidDataError(f"{where} sent a status with an unreadable 'id'")
         status_id = str(status_id)
-        if status_id in self._roots:
+        if status_id in self._threads:
             return
-        parent = status.get("in_reply_to_id")
-        if root is None and parent:
-            root = self._roots.get(str(parent)) or self._root_from_context(
-                status_id, str(parent), posts, authors, where
-            )
-        root = root or status_id
-        self._roots[status_id] = root
+        parent = str(status.get("in_reply_to_id") or "")
+        if parent and thread is None:
+            thread = self._threads.get(parent) or self._thread_from_context(status_id, parent, posts, authors, where)
+        elif parent and context and parent not in self._threads:
+            self._thread_from_context(status_id, parent, posts, authors, where, thread)
+        thread = thread or self._key(status_id)
+        self._threads[status_id] = thread
         author = self._author(values.required(status, "account", f"{where} sent status {status_id}", dict), where)
         authors[author.external_id] = author
-        posts[status_id] = self._post(status, status_id, root, author)
+        posts[status_id] = self._post(status, status_id, thread, author)
 
-    def _root_from_context(self, status_id, parent, posts, authors, where):
-        """The root of a reply's thread from ``/context`` (ancestors, root
-        first). Past the per-pull cap, with the quota spent or the status
-        gone, the parent stands in as the best-known root."""
+    def _thread_from_context(self, status_id, parent, posts, authors, where, thread=None):
+        """The thread key of a reply: ``thread`` if known, else its root's,
+        from ``/context`` (ancestors, root first), whose ancestors join it.
+        Past the per-pull cap, with the quota spent or the status gone, the
+        parent stands in as the best-known root."""
+        fallback = thread or self._key(parent)
         if self._context_calls >= MAX_CONTEXT_CALLS or self._wait is not None:
-            return parent
+            return fallback
         self._context_calls += 1
         try:
             context, response = self._get_json(
@@ -343,31 +365,32 @@ class MastodonClient(ChannelClient):
             )
         except NotFoundError:
             _logger.info("Mastodon status %s vanished before its context was read", status_id)
-            return parent
+            return fallback
         except InvalidDataError as error:
             _logger.info("Mastodon status %s: context unreadable (%s)", status_id, error.message)
-            return parent
+            return fallback
         ancestors = context.get("ancestors")
         if not isinstance(ancestors, list) or not ancestors:
-            return parent
+            return fallback
         where = safe_url(response.url)
-        root = str(values.required(ancestors[0], "id", f"{where} sent an ancestor status", (str, int)))
+        root = values.required(ancestors[0], "id", f"{where} sent an ancestor status", (str, int))
+        thread = thread or self._key(root)
         for ancestor in ancestors:
             try:
-                self._add_status(ancestor, posts, authors, where, root=root)
+                self._add_status(ancestor, posts, authors, where, thread, context=False)
             except values.ITEM_ERRORS as error:  # context only: the reply itself is read
                 _logger.info("Mastodon status %s: an ancestor is unreadable (%s)", status_id, error)
-        return root
+        return thread
 
     def _key(self, status_id):
         return f"{self._instance}:{status_id}"
 
-    def _post(self, status, status_id, root, author):
+    def _post(self, status, status_id, thread, author):
         parent = status.get("in_reply_to_id")
         account_id = str(status["account"].get("id"))
         return Post(
             external_id=self._key(status_id),
-            thread_key=self._key(root),
+            thread_key=thread,
             author_id=author.external_id,
             body_html=status.get("content"),
             title=status.get("spoiler_text"),  # the content warning
@@ -397,7 +420,7 @@ class MastodonClient(ChannelClient):
             raise InvalidDataError(f"{where} sent account {account_id} without 'uri' or 'url'")
         acct = values.text(account.get("acct")) or values.text(account.get("username"))
         # local accounts' acct has no domain: make the handle global
-        handle = acct if not acct or "@" in acct else f"{acct}@{urlsplit(self._base).hostname}"
+        handle = acct if not acct or "@" in acct else f"{acct}@{self._domain}"
         return Author(
             external_id=external_id,
             handle=handle,
