@@ -5,17 +5,18 @@ Identifiers. Status and account ids are local to the instance we ask, so a
 post's external id is ``<instance>:<status id>``: replies name their parent
 by that local id (``in_reply_to_id``), which keeps parent and thread keys
 buildable without the parent in hand. A direct conversation threads by its
-own id (``<instance>:conversation:<id>``): its earlier messages may be out of
-reach. An author's external id is the
-account's ActivityPub ``uri`` (``url`` on servers older than 4.2): the same
-person seen from two instances stays one author.
+own id (``<instance>:conversation:<id>``), as its earlier messages may be out
+of reach. An author's external id is the account's ActivityPub ``uri``
+(``url`` on servers older than 4.2): the same person seen from two instances
+stays one author.
 
 Paging. Lists come newest first with a ``Link`` header. The cursor
 ``{"since_id": ..., "account_id": ...}`` holds the newest paging id stored;
 the next pull asks ``min_id=since_id``, which returns the page just after
 it, and walks the ``prev`` links towards the present, so every batch's cursor
 is safe to save. A first pull reads back up to ``max_items`` and hands the
-pages over oldest first, for the same reason.
+pages over oldest first, for the same reason. Servers cap pages below the
+limit asked: a short page that links further is not the last.
 """
 
 import logging
