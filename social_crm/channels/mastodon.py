@@ -182,7 +182,7 @@ class MastodonClient(ChannelClient):
         if mode is None:
             raise ConfigError("the Mastodon hashtag source has no hashtag to pull")
         if mode.needs_token and not self._token:
-            raise AuthError("the Mastodon source has no access token; reconnect the source")
+            raise AuthError(self.needs_credentials("an access token"))
         return mode
 
     @property
