@@ -323,17 +323,13 @@ def _masked_word(word, secrets):
     return word
 
 
-def answer_text(response, secrets=()):
+def platform_says(payload, secrets=()):
     """What a platform's JSON error body says went wrong, on one line: a
     Mastodon ``error`` (and OAuth ``error_description``), an X problem+json
     ``title`` and ``detail`` (or an ``errors`` array), a Bluesky XRPC
     ``error`` and ``message``. URLs are masked as in logs; ``secrets`` (what
     we sent) and words that look like keys or tokens become ``***``; the
     text is capped. ``""`` when the body says nothing readable."""
-    try:
-        payload = json.loads(response.content)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return ""
     if not isinstance(payload, dict):
         return ""
     errors = payload.get("errors")
@@ -349,6 +345,14 @@ def answer_text(response, secrets=()):
     said = f"{name}: {detail}" if name and detail and name.lower() not in detail.lower() else detail or name
     said = " ".join(_masked_word(word, secrets) for word in text(said).split())
     return said if len(said) <= ANSWER_TEXT_MAX else said[: ANSWER_TEXT_MAX - 1] + "…"
+
+
+def answer_text(response, secrets=()):
+    """:func:`platform_says` of the body of ``response``, if JSON."""
+    try:
+        return platform_says(json.loads(response.content), secrets)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return ""
 
 
 @dataclass(frozen=True)
