@@ -547,9 +547,23 @@ class TestMastodonSync(PlatformSyncCase):
         source = self.mastodon_source(mode="mentions", target="@tentworks")
         self.api.token = "a-new-token"  # the user revoked the app's token
         output = self.sync_failing(source)
-        self.assert_failed(source, "auth", "reconnect the source", MASTODON_TOKEN)
+        self.assert_failed(
+            source, "auth", "(HTTP 401: The access token is invalid); reconnect the source", MASTODON_TOKEN
+        )
         self.assertNotIn(MASTODON_TOKEN, output)
         self.assertFalse(source.cursor)
+
+    def test_401_to_a_source_without_credentials_asks_an_administrator_for_them(self):
+        closed = Reply(401, json.dumps({"error": "This API requires an authenticated user"}))
+        self.api.fail("/api/v1/timelines/tag/tentworks", closed)
+        source = self.make_platform_source("mastodon", "hashtag", self.api.url, "#tentworks")
+        self.sync_failing(source)
+        self.assert_failed(
+            source,
+            "auth",
+            "(HTTP 401: This API requires an authenticated user); "
+            "the Mastodon source needs credentials: an administrator must enter them",
+        )
 
 
 @tagged("post_install", "-at_install")
