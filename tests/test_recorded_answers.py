@@ -211,6 +211,14 @@ def test_secrets_and_links_in_an_error_text_are_masked(api):
     assert TOKEN not in str(raised.value) and "abc" not in str(raised.value)
 
 
+def test_a_short_token_we_sent_is_masked_wherever_the_platform_echoes_it(api):
+    echoed = {"error": "Token 'tok3n' (Bearer tok3n) is invalid"}
+    api.queued[VERIFY] = [Reply(401, json.dumps(echoed))]
+    with pytest.raises(AuthError) as raised:
+        list(mastodon(api, mode="mentions", target="", token="tok3n").pull({}))
+    assert "(HTTP 401: Token '***' (Bearer ***) is invalid)" in raised.value.message
+
+
 @pytest.mark.parametrize(
     "fixture, error, said",
     [

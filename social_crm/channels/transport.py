@@ -315,12 +315,10 @@ def _first_text(*candidates):
     return next((value.strip() for value in candidates if isinstance(value, str) and value.strip()), "")
 
 
-def _masked_word(word, secrets):
+def _masked_word(word):
     if word.startswith(("http://", "https://")):
         return safe_url(word)
-    if word in secrets or _SECRET_WORD.fullmatch(word):
-        return "***"
-    return word
+    return "***" if _SECRET_WORD.fullmatch(word) else word
 
 
 def platform_says(payload, secrets=()):
@@ -343,7 +341,10 @@ def platform_says(payload, secrets=()):
         first.get("message"),
     )
     said = f"{name}: {detail}" if name and detail and name.lower() not in detail.lower() else detail or name
-    said = " ".join(_masked_word(word, secrets) for word in text(said).split())
+    said = text(said)
+    for secret in filter(None, secrets):
+        said = said.replace(secret, "***")
+    said = " ".join(_masked_word(word) for word in said.split())
     return said if len(said) <= ANSWER_TEXT_MAX else said[: ANSWER_TEXT_MAX - 1] + "…"
 
 
