@@ -4,7 +4,7 @@ of the source it pulls and the one method the sync calls."""
 import logging
 from dataclasses import dataclass, field
 
-from .errors import ConfigError, InvalidDataError
+from .errors import AuthError, ConfigError, InvalidDataError
 from .transport import DEFAULT_MAX_BYTES, Transport
 from .values import UNREADABLE
 
@@ -113,7 +113,22 @@ class ChannelClient:
         codes = self.info.mode_codes
         if self.settings.mode not in codes:
             raise ConfigError(f"{self.info.label} sources pull {', '.join(codes)}; not {self.settings.mode!r}")
-        yield from self._pull(cursor)
+        try:
+            yield from self._pull(cursor)
+        except AuthError as error:
+            # a 401 to a source without credentials: reconnecting would not help
+            if not error.refusal or error.refusal[1] != 401 or any(self.settings.credentials.values()):
+                raise
+            where, _status, answer = error.refusal
+            raise AuthError(
+                f"{where} asks for credentials ({answer}); {self.needs_credentials()}", refusal=error.refusal
+            ) from None
+
+    def needs_credentials(self, which=""):
+        """What to say of a source that has no credentials and needs them
+        (``which``, if only some would do)."""
+        which = f" ({which})" if which else ""
+        return f"the {self.info.label} source needs credentials{which}: an administrator must enter them"
 
     def _pull(self, cursor):
         """:meth:`pull` for a mode of the platform."""

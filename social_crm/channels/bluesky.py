@@ -19,6 +19,7 @@ from . import values
 from .base import ChannelClient, PlatformInfo, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
 from .records import Author, Batch, Post
+from .transport import platform_says
 
 _logger = logging.getLogger(__name__)
 
@@ -403,12 +404,12 @@ class BlueskyClient(ChannelClient):
         if status == 200:
             return data
         error = data.get("error") or f"HTTP {status}"
+        said = platform_says(data, (self._access,)) or f"HTTP {status}"
         if status == 401 or error in TOKEN_ERRORS:
-            raise AuthError(f"Bluesky refused the session ({error}); " "reconnect the source with a new app password")
+            raise AuthError(f"Bluesky refused the session ({said}); reconnect the source with a new app password")
         if error == "NotFound":
             raise NotFoundError(f"Bluesky has no such record for {nsid}")
-        message = str(data.get("message") or "")[:200]
-        raise InvalidDataError(f"Bluesky refused {nsid}: {error} {message}".strip())
+        raise InvalidDataError(f"Bluesky refused {nsid}: {said}")
 
     def _send(self, method, nsid, *, params=None, body=None, token=""):
         """One XRPC call: 400 and 401 carry an XRPC error body to read."""

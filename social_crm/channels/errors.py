@@ -2,7 +2,8 @@
 succeed, and when the platform allows the next one.
 
 Messages never contain credentials: they are built from the URL without its
-query string and from the HTTP status, never from request headers.
+query string, the HTTP status and the platform's own error text (secrets
+masked), never from request headers.
 """
 
 
@@ -34,6 +35,12 @@ class AuthError(ChannelError):
 
     code = "auth"
     label = "Credentials refused"
+
+    def __init__(self, message, retry_after=None, refusal=None):
+        super().__init__(message, retry_after)
+        #: ``(url, HTTP status, what the server said)`` when a server refused
+        #: a request, for the client to tell missing credentials from wrong ones
+        self.refusal = refusal
 
 
 class NotFoundError(ChannelError):

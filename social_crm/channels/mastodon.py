@@ -4,16 +4,19 @@ hashtag timelines and direct conversations, with the thread context of replies.
 Identifiers. Status and account ids are local to the instance we ask, so a
 post's external id is ``<instance>:<status id>``: replies name their parent
 by that local id (``in_reply_to_id``), which keeps parent and thread keys
-buildable without the parent in hand. An author's external id is the
-account's ActivityPub ``uri`` (``url`` on servers older than 4.2): the same
-person seen from two instances stays one author.
+buildable without the parent in hand. A direct conversation threads by its
+own id (``<instance>:conversation:<id>``), as its earlier messages may be out
+of reach. An author's external id is the account's ActivityPub ``uri``
+(``url`` on servers older than 4.2): the same person seen from two instances
+stays one author.
 
 Paging. Lists come newest first with a ``Link`` header. The cursor
 ``{"since_id": ..., "account_id": ...}`` holds the newest paging id stored;
 the next pull asks ``min_id=since_id``, which returns the page just after
 it, and walks the ``prev`` links towards the present, so every batch's cursor
 is safe to save. A first pull reads back up to ``max_items`` and hands the
-pages over oldest first, for the same reason.
+pages over oldest first, for the same reason. Servers cap pages below the
+limit asked: a short page that links further is not the last.
 """
 
 import logging
@@ -45,6 +48,8 @@ class _Page(NamedTuple):
     where: str
     newest: str | None
     oldest: str | None
+    #: the ``rel`` of the ``Link`` header's links: ``next`` (older), ``prev`` (newer)
+    links: frozenset
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,8 @@ class MastodonClient(ChannelClient):
         self._own_id = None
         #: seconds until the quota renews, once a response said it is spent
         self._wait = None
-        #: status id -> its thread's root id, for every status this pull met
-        self._roots = {}
+        #: status id -> its thread key, for every status this pull met
+        self._threads = {}
         self._context_calls = 0
         #: (account id, uri, note, followers) -> Author, for this pull
         self._authors = {}
@@ -146,7 +151,7 @@ class MastodonClient(ChannelClient):
     def _pull(self, cursor):
         mode = self._mode()
         cursor = dict(cursor or {})
-        self._wait, self._roots, self._context_calls = None, {}, 0
+        self._wait, self._threads, self._context_calls = None, {}, 0
         if self._token and not cursor.get("account_id"):
             # the connected account never changes under a token: ask once
             account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
@@ -177,7 +182,7 @@ class MastodonClient(ChannelClient):
         if mode is None:
             raise ConfigError("the Mastodon hashtag source has no hashtag to pull")
         if mode.needs_token and not self._token:
-            raise AuthError("the Mastodon source has no access token; reconnect the source")
+            raise AuthError(self.needs_credentials("an access token"))
         return mode
 
     @property
@@ -188,6 +193,14 @@ class MastodonClient(ChannelClient):
     @property
     def _instance(self):
         return urlsplit(self._base).netloc.lower()
+
+    @property
+    def _domain(self):
+        """The instance's domain as its handles show it: the host, with its
+        port unless it is the scheme's default (``localhost:3000``)."""
+        parts = urlsplit(self._base)
+        default = 443 if parts.scheme == "https" else 80
+        return parts.hostname if parts.port in (None, default) else f"{parts.hostname}:{parts.port}"
 
     @property
     def _token(self):
@@ -226,7 +239,18 @@ class MastodonClient(ChannelClient):
             where=safe_url(response.url),
             newest=links.get("prev", {}).get("min_id") or (mode.paging_id(items[0]) if items else None),
             oldest=links.get("next", {}).get("max_id") or (mode.paging_id(items[-1]) if items else None),
+            links=frozenset(links),
         )
+
+    @staticmethod
+    def _last_page(page, rel, limit, bound, previous):
+        """Whether no page follows ``page`` towards ``rel``. Servers cap
+        pages below the limit asked, so a short page with a ``rel`` link is
+        not the last; without a ``Link`` header, a short page is. A bound
+        that does not move ends the walk rather than asking again."""
+        if not page.items or not bound or bound == previous:
+            return True
+        return rel not in page.links and len(page.items) < limit
 
     def _newer_pages(self, mode, since_id):
         """Pages after ``since_id``, oldest first, fetched one at a time so a
@@ -235,23 +259,24 @@ class MastodonClient(ChannelClient):
         while budget > 0 and self._wait is None:
             limit = min(mode.page_max, budget)
             page = self._page(mode, {"min_id": min_id, "limit": limit})
-            yield page
-            if len(page.items) < limit or not page.newest:
+            if page.items:  # the empty page that says the walk reached the present is no batch
+                yield page
+            if self._last_page(page, "prev", limit, page.newest, min_id):
                 return
             min_id, budget = page.newest, budget - len(page.items)
 
     def _latest_pages(self, mode):
         """A first pull: the newest ``max_items``, read newest first by
         ``max_id`` and handed over oldest first."""
-        pages, params, budget = [], {}, self.settings.max_items
+        pages, max_id, budget = [], None, self.settings.max_items
         while budget > 0 and self._wait is None:
             limit = min(mode.page_max, budget)
-            page = self._page(mode, {**params, "limit": limit})
+            page = self._page(mode, {"max_id": max_id, "limit": limit} if max_id else {"limit": limit})
             if page.items:
                 pages.append(page)
-            if len(page.items) < limit or not page.oldest:
+            if self._last_page(page, "next", limit, page.oldest, max_id):
                 break
-            params, budget = {"max_id": page.oldest}, budget - len(page.items)
+            max_id, budget = page.oldest, budget - len(page.items)
         return reversed(pages)
 
     # ------------------------------------------------------------------
@@ -267,8 +292,9 @@ class MastodonClient(ChannelClient):
             try:
                 if not isinstance(item, dict):
                     raise InvalidDataError("not an object")
+                thread = self._conversation_key(item, where) if mode.kind == "conversations" else None
                 for status in mode.statuses(item, where):
-                    self._add_status(status, item_posts, item_authors, where)
+                    self._add_status(status, item_posts, item_authors, where, thread)
                 for account in item.get("accounts") or ():  # conversation participants
                     author = self._author(account, where)
                     item_authors[author.external_id] = author
@@ -293,35 +319,46 @@ class MastodonClient(ChannelClient):
             return f"{what} {item_id}"
         return what
 
-    def _add_status(self, status, posts, authors, where, root=None):
-        """Add ``status`` unless this pull already did; a reply whose root is
-        unknown brings its ancestors (so its parent exists) and its root.
-        A boost stands for the status it boosts: that is the content."""
+    def _conversation_key(self, conversation, where):
+        """The thread key of a private exchange: its conversation, which
+        holds every message of it, whichever statuses this pull can read."""
+        conversation_id = values.required(conversation, "id", f"{where} sent a conversation", (str, int))
+        return f"{self._instance}:conversation:{conversation_id}"
+
+    def _add_status(self, status, posts, authors, where, thread=None, context=True):
+        """Add ``status`` unless this pull already did, in ``thread`` when
+        known (a conversation's key). A reply whose parent this pull has not
+        met brings its ancestors from ``/context`` (so its parent exists),
+        unless ``context`` is off (the ancestors themselves); without a
+        known thread, it joins theirs. A boost stands for the status it
+        boosts: that is the content."""
         if isinstance(status, dict) and status.get("reblog"):
             status = status["reblog"]
         status_id = values.required(status, "id", f"{where} sent a status", (str, int))
         if not isinstance(status_id, (str, int)) or isinstance(status_id, bool):
             raise InvalidDataError(f"{where} sent a status with an unreadable 'id'")
         status_id = str(status_id)
-        if status_id in self._roots:
+        if status_id in self._threads:
             return
-        parent = status.get("in_reply_to_id")
-        if root is None and parent:
-            root = self._roots.get(str(parent)) or self._root_from_context(
-                status_id, str(parent), posts, authors, where
-            )
-        root = root or status_id
-        self._roots[status_id] = root
+        parent = str(status.get("in_reply_to_id") or "")
+        if parent and thread is None:
+            thread = self._threads.get(parent) or self._thread_from_context(status_id, parent, posts, authors, where)
+        elif parent and context and parent not in self._threads:
+            self._thread_from_context(status_id, parent, posts, authors, where, thread)
+        thread = thread or self._key(status_id)
+        self._threads[status_id] = thread
         author = self._author(values.required(status, "account", f"{where} sent status {status_id}", dict), where)
         authors[author.external_id] = author
-        posts[status_id] = self._post(status, status_id, root, author)
+        posts[status_id] = self._post(status, status_id, thread, author)
 
-    def _root_from_context(self, status_id, parent, posts, authors, where):
-        """The root of a reply's thread from ``/context`` (ancestors, root
-        first). Past the per-pull cap, with the quota spent or the status
-        gone, the parent stands in as the best-known root."""
+    def _thread_from_context(self, status_id, parent, posts, authors, where, thread=None):
+        """The thread key of a reply: ``thread`` if known, else its root's,
+        from ``/context`` (ancestors, root first), whose ancestors join it.
+        Past the per-pull cap, with the quota spent or the status gone, the
+        parent stands in as the best-known root."""
+        fallback = thread or self._key(parent)
         if self._context_calls >= MAX_CONTEXT_CALLS or self._wait is not None:
-            return parent
+            return fallback
         self._context_calls += 1
         try:
             context, response = self._get_json(
@@ -329,31 +366,32 @@ class MastodonClient(ChannelClient):
             )
         except NotFoundError:
             _logger.info("Mastodon status %s vanished before its context was read", status_id)
-            return parent
+            return fallback
         except InvalidDataError as error:
             _logger.info("Mastodon status %s: context unreadable (%s)", status_id, error.message)
-            return parent
+            return fallback
         ancestors = context.get("ancestors")
         if not isinstance(ancestors, list) or not ancestors:
-            return parent
+            return fallback
         where = safe_url(response.url)
-        root = str(values.required(ancestors[0], "id", f"{where} sent an ancestor status", (str, int)))
+        root = values.required(ancestors[0], "id", f"{where} sent an ancestor status", (str, int))
+        thread = thread or self._key(root)
         for ancestor in ancestors:
             try:
-                self._add_status(ancestor, posts, authors, where, root=root)
+                self._add_status(ancestor, posts, authors, where, thread, context=False)
             except values.ITEM_ERRORS as error:  # context only: the reply itself is read
                 _logger.info("Mastodon status %s: an ancestor is unreadable (%s)", status_id, error)
-        return root
+        return thread
 
     def _key(self, status_id):
         return f"{self._instance}:{status_id}"
 
-    def _post(self, status, status_id, root, author):
+    def _post(self, status, status_id, thread, author):
         parent = status.get("in_reply_to_id")
         account_id = str(status["account"].get("id"))
         return Post(
             external_id=self._key(status_id),
-            thread_key=self._key(root),
+            thread_key=thread,
             author_id=author.external_id,
             body_html=status.get("content"),
             title=status.get("spoiler_text"),  # the content warning
@@ -383,7 +421,7 @@ class MastodonClient(ChannelClient):
             raise InvalidDataError(f"{where} sent account {account_id} without 'uri' or 'url'")
         acct = values.text(account.get("acct")) or values.text(account.get("username"))
         # local accounts' acct has no domain: make the handle global
-        handle = acct if not acct or "@" in acct else f"{acct}@{urlsplit(self._base).hostname}"
+        handle = acct if not acct or "@" in acct else f"{acct}@{self._domain}"
         return Author(
             external_id=external_id,
             handle=handle,

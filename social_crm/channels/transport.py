@@ -36,7 +36,7 @@ from .errors import (
     RateLimitedError,
     UnavailableError,
 )
-from .values import parse_date, safe_url
+from .values import parse_date, safe_url, text
 
 _logger = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 #: the wall-clock budget of a request, redirects and body included, in timeouts
 DEADLINE_TIMEOUTS = 3
 MAX_REDIRECTS = 5
+#: how much of a platform's own error text an error message quotes
+ANSWER_TEXT_MAX = 200
+#: a word that may be a key, a token or a JWT the platform echoed: long, letters and digits
+_SECRET_WORD = re.compile(r"(?=[\w\-.~+/=]*\d)(?=[\w\-.~+/=]*[A-Za-z])[\w\-.~+/=]{20,}")
 
 
 def seconds_until(value, now=None):
@@ -307,6 +311,51 @@ class _PinnedAdapter(HTTPAdapter):
         raise ConfigError("refused to send through a proxy: it would connect to addresses nobody checked")
 
 
+def _first_text(*candidates):
+    return next((value.strip() for value in candidates if isinstance(value, str) and value.strip()), "")
+
+
+def _masked_word(word):
+    if word.startswith(("http://", "https://")):
+        return safe_url(word)
+    return "***" if _SECRET_WORD.fullmatch(word) else word
+
+
+def platform_says(payload, secrets=()):
+    """What a platform's JSON error body says went wrong, on one line: a
+    Mastodon ``error`` (and OAuth ``error_description``), an X problem+json
+    ``title`` and ``detail`` (or an ``errors`` array), a Bluesky XRPC
+    ``error`` and ``message``. URLs are masked as in logs; ``secrets`` (what
+    we sent) and words that look like keys or tokens become ``***``; the
+    text is capped. ``""`` when the body says nothing readable."""
+    if not isinstance(payload, dict):
+        return ""
+    errors = payload.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    name = _first_text(payload.get("error"), payload.get("title"), first.get("title"))
+    detail = _first_text(
+        payload.get("error_description"),
+        payload.get("detail"),
+        payload.get("message"),
+        first.get("detail"),
+        first.get("message"),
+    )
+    said = f"{name}: {detail}" if name and detail and name.lower() not in detail.lower() else detail or name
+    said = text(said)
+    for secret in filter(None, secrets):
+        said = said.replace(secret, "***")
+    said = " ".join(_masked_word(word) for word in said.split())
+    return said if len(said) <= ANSWER_TEXT_MAX else said[: ANSWER_TEXT_MAX - 1] + "…"
+
+
+def answer_text(response, secrets=()):
+    """:func:`platform_says` of the body of ``response``, if JSON."""
+    try:
+        return platform_says(json.loads(response.content), secrets)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return ""
+
+
 @dataclass(frozen=True)
 class Response:
     """What the transport read: status, headers (case-insensitive), body."""
@@ -396,7 +445,8 @@ class Transport:
                         auth = None
                     url, params = target, None
                     continue
-                return self._check_status(response, expected)
+                sent = [value.split()[-1] for name, value in (headers or {}).items() if name.lower() == "authorization"]
+                return self._check_status(response, expected, sent)
         finally:
             deadline.end()
         raise UnavailableError(f"{safe_url(url)} redirected more than {MAX_REDIRECTS} times")
@@ -507,24 +557,30 @@ class Transport:
         return f"{safe_url(url)} did not answer within {max(timeout)} seconds"
 
     @staticmethod
-    def _check_status(response, expected):
+    def _check_status(response, expected, secrets=()):
+        """``response`` if its status is expected, else the typed error it
+        means, quoting what the platform said (``secrets`` masked)."""
         status, where = response.status, safe_url(response.url)
         if status in expected or status == 304:
             return response
+        said = answer_text(response, secrets)
+        answer = f"HTTP {status}: {said}" if said else f"HTTP {status}"
         if status in (401, 403):
-            raise AuthError(f"{where} refused our credentials (HTTP {status}); reconnect the source")
+            raise AuthError(
+                f"{where} refused our credentials ({answer}); reconnect the source", refusal=(where, status, answer)
+            )
         if status in (404, 410):
-            raise NotFoundError(f"{where} does not exist (HTTP {status})")
+            raise NotFoundError(f"{where} does not exist ({answer})")
         if status == 429:
             wait = response.seconds_until(response.header("retry-after")) or response.seconds_until(
                 response.header("x-ratelimit-reset")
                 or response.header("x-rate-limit-reset")
                 or response.header("ratelimit-reset")
             )
-            raise RateLimitedError(f"{where} is rate limited (HTTP 429)", retry_after=wait)
+            raise RateLimitedError(f"{where} is rate limited ({answer})", retry_after=wait)
         if status >= 500:
             raise UnavailableError(
-                f"{where} is failing (HTTP {status})",
+                f"{where} is failing ({answer})",
                 retry_after=response.seconds_until(response.header("retry-after")),
             )
-        raise InvalidDataError(f"{where} answered with unexpected HTTP {status}")
+        raise InvalidDataError(f"{where} answered with unexpected {answer}")

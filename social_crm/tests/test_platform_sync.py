@@ -417,13 +417,13 @@ class TestMastodonSync(PlatformSyncCase):
                     "external_id": "https://mastodon.social/users/jo",
                 },
                 {
-                    "handle": "al@127.0.0.1",
+                    "handle": f"al@127.0.0.1:{api.port}",
                     "name": "Al Pine",
                     "follower_count": 12,
                     "external_id": f"{api.url}/users/al",
                 },
                 {
-                    "handle": "tentworks@127.0.0.1",
+                    "handle": f"tentworks@127.0.0.1:{api.port}",
                     "name": "Tentworks Outdoor Gear",
                     "follower_count": 5400,
                     "external_id": f"{api.url}/users/tentworks",
@@ -461,9 +461,11 @@ class TestMastodonSync(PlatformSyncCase):
                 {"visibility": "private", "direction": "outbound", "parent_id": q.id},
             ],
         )
+        [conversation] = self.api.conversations.values()
+        thread = f"127.0.0.1:{self.api.port}:conversation:{conversation.id}"  # a private exchange threads by it
         self.assertRecordValues(
             q.conversation_id,
-            [{"thread_key": self.key(question), "kind": "one_to_one", "visibility": "private", "post_count": 2}],
+            [{"thread_key": thread, "kind": "one_to_one", "visibility": "private", "post_count": 2}],
         )
         self.assertEqual(a.conversation_id, q.conversation_id)
 
@@ -547,9 +549,23 @@ class TestMastodonSync(PlatformSyncCase):
         source = self.mastodon_source(mode="mentions", target="@tentworks")
         self.api.token = "a-new-token"  # the user revoked the app's token
         output = self.sync_failing(source)
-        self.assert_failed(source, "auth", "reconnect the source", MASTODON_TOKEN)
+        self.assert_failed(
+            source, "auth", "(HTTP 401: The access token is invalid); reconnect the source", MASTODON_TOKEN
+        )
         self.assertNotIn(MASTODON_TOKEN, output)
         self.assertFalse(source.cursor)
+
+    def test_401_to_a_source_without_credentials_asks_an_administrator_for_them(self):
+        closed = Reply(401, json.dumps({"error": "This API requires an authenticated user"}))
+        self.api.fail("/api/v1/timelines/tag/tentworks", closed)
+        source = self.make_platform_source("mastodon", "hashtag", self.api.url, "#tentworks")
+        self.sync_failing(source)
+        self.assert_failed(
+            source,
+            "auth",
+            "(HTTP 401: This API requires an authenticated user); "
+            "the Mastodon source needs credentials: an administrator must enter them",
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -804,7 +820,7 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
         small, small_pages, posts = self.count_mastodon_hashtag(50)
         self.assertEqual(posts, 50)
         large, large_pages, posts = self.count_mastodon_hashtag(500)
-        self.assertEqual((posts, large_pages), (500, 13), "pages of 40 posts")
+        self.assertEqual((posts, large_pages), (500, 14), "pages of 40 posts, and the empty one after the last")
         self.assertLessEqual(
             large / large_pages,
             small / small_pages + 2,
