@@ -18,7 +18,7 @@ from channels import (
     client_for,
     values,
 )
-from channels.bluesky import LOW_QUOTA, MAX_THREAD_FETCHES, render_text
+from channels.bluesky import LOW_QUOTA, MAX_PAGES, MAX_THREAD_FETCHES, render_text
 from fake_platforms.bluesky_api import BlueskyServer, xrpc_error
 from fake_platforms.server import Reply
 
@@ -533,3 +533,24 @@ def test_a_login_written_as_at_handle_logs_in_with_the_handle(server, conversati
     assert posts_of(client(server, identifier=server.email).pull(None))
     sent = [json.loads(call.body)["identifier"] for call in server.calls("com.atproto.server.createSession")]
     assert sent[1:] == [server.me.handle, server.email]
+
+
+def test_endless_empty_pages_stop_at_max_pages_and_resume_there(server, conversation):
+    first = list(client(server).pull(None))
+    cursors = [f"{1_700_000_000_000 - n}::bafyreipage{n}" for n in range(MAX_PAGES)]  # the AppView's keyset
+    server.script(NOTIFICATIONS, *(Reply(200, json.dumps({"notifications": [], "cursor": c})) for c in cursors))
+    server.requests.clear()
+    batches = list(client(server).pull(first[-1].cursor))
+    assert len(server.calls(NOTIFICATIONS)) == MAX_PAGES
+    assert batches[-1].cursor["page"] == cursors[-1]
+    assert batches[-1].cursor["seen_at"] == first[-1].cursor["seen_at"]
+    list(client(server).pull(batches[-1].cursor))
+    assert server.calls(NOTIFICATIONS)[MAX_PAGES].param("cursor") == cursors[-1]
+
+
+def test_a_cursor_that_does_not_move_ends_the_run(server, conversation):
+    stuck = Reply(200, json.dumps({"notifications": [], "cursor": "stuck"}))
+    server.script(NOTIFICATIONS, None, stuck, stuck, stuck)
+    batches = list(client(server).pull(None))
+    assert len(server.calls(NOTIFICATIONS)) == 3
+    assert "page" not in batches[-1].cursor and batches[-1].cursor["seen_at"]

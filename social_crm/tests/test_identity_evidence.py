@@ -239,7 +239,9 @@ class TestIdentityEvidence(SocialCrmCase):
             for host in ("github.io", "blogspot.com", "herokuapp.com", "blacksky.app", "bsky.social", "substack.com")
         }
         self.Partner.create({"name": "GitHub", "is_company": True, "website": "https://github.com"})
-        bakery = self.Partner.create({"name": "Carol's bakery", "is_company": True, "website": "https://carol.github.io"})
+        bakery = self.Partner.create(
+            {"name": "Carol's bakery", "is_company": True, "website": "https://carol.github.io"}
+        )
         on_blacksky = self.store(
             self.bluesky,
             Author(
