@@ -1,12 +1,15 @@
-"""Bluesky through AT Protocol XRPC: the mentions of and replies to the
-connected account, or a post search, with the conversations they belong to.
+"""Bluesky through AT Protocol XRPC: the mentions of, replies to and quotes
+of the connected account, or a post search, with the conversations they
+belong to.
 
 An app password opens a session whose short-lived access token is renewed
 with the refresh token, or by a new session once that is refused too; the
 renewed tokens go to ``credential_updates`` so that the next pull reuses them
 (Bluesky allows only a few new sessions a day). Authors keep their DID, the
 id that never changes, and their handle, which can; a handle that is a domain
-name is a website Bluesky verified as theirs.
+name is a website Bluesky verified as theirs. Listings are ordered by sort
+time, min(createdAt, indexedAt), and filtered after fetching: see
+:meth:`BlueskyClient._paged`.
 """
 
 import base64
@@ -168,15 +171,16 @@ def render_text(text, facets=None):
 
 @register
 class BlueskyClient(ChannelClient):
-    """Pulls ``mentions`` (notifications of mentions and replies) or
-    ``search`` (``target`` is the query) for one account.
+    """Pulls ``mentions`` (notifications of mentions, replies and quotes)
+    or ``search`` (``target`` is the query) for one account.
 
-    Credentials: ``identifier`` (handle or email), ``app_password``, and the
-    session tokens ``access_jwt`` and ``refresh_jwt`` it renews.
+    Credentials: ``identifier`` (handle, ``@handle`` or email),
+    ``app_password``, and the session tokens ``access_jwt`` and
+    ``refresh_jwt`` it renews.
 
-    Both modes read newest first, down to the cursor's ``seen_at``: the
-    ``indexedAt`` of the newest item a finished run handled (see
-    :meth:`_paged` for the cursor of a run in progress).
+    Both modes read newest first, down to an hour below the cursor's
+    ``seen_at``: the sort time of the newest item a finished run handled
+    (see :meth:`_paged`).
     """
 
     info = PlatformInfo(
