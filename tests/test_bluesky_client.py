@@ -554,3 +554,12 @@ def test_a_cursor_that_does_not_move_ends_the_run(server, conversation):
     batches = list(client(server).pull(None))
     assert len(server.calls(NOTIFICATIONS)) == 3
     assert "page" not in batches[-1].cursor and batches[-1].cursor["seen_at"]
+
+
+@pytest.mark.parametrize("cursor", [123, {"at": 1}, ""])
+def test_a_cursor_that_is_no_string_ends_the_run(server, conversation, cursor):
+    listed = raw_listing(server, limit=100, reasons=["mention", "reply", "quote"])
+    server.script(NOTIFICATIONS, Reply(200, json.dumps({**listed, "cursor": cursor})))
+    batches = list(client(server).pull(None))
+    assert conversation["mention"].uri in posts_of(batches)
+    assert len(server.calls(NOTIFICATIONS)) == 2 and "page" not in batches[-1].cursor

@@ -70,9 +70,15 @@ def _stamp(moment):
     return moment.isoformat() if moment else ""
 
 
+def _page_cursor(data):
+    """The cursor of the next page: an empty page may have one too."""
+    cursor = data.get("cursor")
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
 def _recent_uris(pairs, floor):
-    """``{uri: sort time}`` of the handled items above ``floor``, newest
-    first, as the cursor keeps them (``[[stamp, uri], ...]``)."""
+    """``{uri: sort time}`` of the handled items above ``floor``, from the
+    cursor's ``[[stamp, uri], ...]``."""
     recent = {}
     for pair in pairs if isinstance(pairs, list) else ():
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
@@ -83,6 +89,7 @@ def _recent_uris(pairs, floor):
 
 
 def _kept_uris(recent, floor):
+    """The cursor's ``recent``: the newest handled items above ``floor``."""
     newest_first = sorted(recent.items(), key=lambda pair: pair[1], reverse=True)
     return [[_stamp(moment), uri] for uri, moment in newest_first[:MAX_RECENT] if floor is None or moment > floor]
 
@@ -303,7 +310,7 @@ class BlueskyClient(ChannelClient):
         )
         raw = values.required(data, "notifications", "Bluesky sent a notification list", list)
         items = [item for item in raw if isinstance(item, dict) and item.get("reason") in REASONS]
-        return items, data.get("cursor")
+        return items, _page_cursor(data)
 
     def _search_page(self, page, limit, floor):
         since = floor.isoformat(timespec="milliseconds") + "Z" if floor else None
@@ -312,7 +319,7 @@ class BlueskyClient(ChannelClient):
             {"q": self.settings.target.strip(), "sort": "latest", "limit": limit, "cursor": page, "since": since},
         )
         posts = values.required(data, "posts", "Bluesky sent a search result", list)
-        return posts, data.get("cursor")
+        return posts, _page_cursor(data)
 
     def _mentioned_posts(self, notifications):
         """The posts behind notifications, with their like and reply counts.
