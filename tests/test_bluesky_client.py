@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
@@ -15,8 +16,9 @@ from channels import (
     Transport,
     UnavailableError,
     client_for,
+    values,
 )
-from channels.bluesky import LOW_QUOTA, MAX_THREAD_FETCHES, render_text
+from channels.bluesky import LOW_QUOTA, MAX_PAGES, MAX_THREAD_FETCHES, render_text
 from fake_platforms.bluesky_api import BlueskyServer, xrpc_error
 from fake_platforms.server import Reply
 
@@ -278,7 +280,8 @@ def test_first_pull_reads_only_the_newest_max_items(server, conversation):
     batches = list(client(server, max_items=2).pull(None))
     posts = posts_of(batches)
     assert {conversation["mention"].uri, conversation["thanks"].uri} <= set(posts)
-    assert [call.param("limit") for call in server.calls(NOTIFICATIONS)] == ["2"]
+    # the newest notification is a like, filtered out after fetching: a second page brings the second post
+    assert [call.param("limit") for call in server.calls(NOTIFICATIONS)] == ["2", "1"]
     assert "page" not in batches[-1].cursor  # older history is not backfilled
 
 
@@ -402,3 +405,161 @@ def test_missing_optional_fields_take_defaults(server):
 def test_bad_source_settings(server, mode, target, words):
     with pytest.raises(ConfigError, match=words):
         list(client(server, mode, target).pull(None))
+
+
+# -- the AppView's own behaviour ------------------------------------------------
+
+
+def raw_listing(server, **params):
+    """What listNotifications answers, as the client receives it."""
+    token = server.issue_session()["access_jwt"]
+    response = Transport(allow_local=True, timeout=(2, 2)).request(
+        "GET", f"{server.url}/xrpc/{NOTIFICATIONS}", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.json()
+
+
+def test_an_empty_filtered_page_with_a_cursor_keeps_the_paging_going(server, conversation):
+    """A watermark, then 2 mentions, 400 likes and 3 more mentions: the
+    AppView filters by reason after fetching, so the pages of likes come
+    back empty with a cursor, and the 2 older mentions lie below them."""
+    first = list(client(server).pull(None))
+    shop, root = conversation["shop"], conversation["root"]
+    older = [server.add_post(shop, f"@tentworks.example older question {n}") for n in range(2)]
+    for n in range(400):
+        liker = server.add_account(f"liker{n}.bsky.social")
+        server.like(liker, root, at=older[-1].indexed_at + timedelta(milliseconds=50 * (n + 1)))
+    newer = [server.add_post(shop, f"@tentworks.example newer question {n}") for n in range(3)]
+
+    top = raw_listing(server, limit=100, reasons=["mention", "reply", "quote"])
+    assert len(top["notifications"]) == 3
+    below = raw_listing(server, limit=100, reasons=["mention", "reply", "quote"], cursor=top["cursor"])
+    assert below["notifications"] == [] and below["cursor"]  # as the AppView answers
+
+    batches = list(client(server).pull(first[-1].cursor))
+    assert set(posts_of(batches)) >= {post.uri for post in older + newer}
+    assert not set(posts_of(batches)) & {conversation[name].uri for name in ("question", "thanks", "mention")}
+    assert posts_of(client(server).pull(batches[-1].cursor)) == {}
+
+
+def test_an_empty_search_page_with_a_cursor_keeps_the_paging_going(server):
+    """The AppView drops hits it may not show (taken down, blocked) after
+    fetching them: a whole page of them comes back empty, with a cursor."""
+    newest_first = fill_search(server, 230)[::-1]
+    server.script(SEARCH, None, Reply(200, json.dumps({"cursor": "200", "hitsTotal": 230, "posts": []})))
+    batches = list(client(server, "search", "ridge", max_items=500).pull(None))
+    assert set(posts_of(batches)) == {post.uri for post in newest_first[:100] + newest_first[200:]}
+    assert [s.param("cursor") for s in server.calls(SEARCH)] == [None, "100", "200"]
+
+
+def test_a_mention_indexed_late_below_the_watermark_is_pulled_once(server, conversation):
+    """Written before the last pull, indexed after it: its sort time,
+    min(createdAt, indexedAt), lies below the watermark."""
+    first = list(client(server).pull(None))
+    watermark = values.parse_date(first[-1].cursor["seen_at"])
+    late = server.add_post(
+        conversation["shop"],
+        "@tentworks.example written offline",
+        at=watermark.replace(tzinfo=timezone.utc) - timedelta(minutes=5),
+        indexed_at=watermark.replace(tzinfo=timezone.utc) + timedelta(minutes=2),
+    )
+    [view] = [n for n in raw_listing(server, limit=10)["notifications"] if n["uri"] == late.uri]
+    assert view["indexedAt"] == view["record"]["createdAt"]  # the AppView shows the sort time
+
+    batches = list(client(server).pull(first[-1].cursor))
+    assert set(posts_of(batches)) == {late.uri}
+    assert posts_of(client(server).pull(batches[-1].cursor)) == {}
+
+
+def test_a_post_indexed_late_below_the_search_watermark_is_pulled_once(server):
+    fill_search(server, 3)
+    first = list(client(server, "search", "ridge").pull(None))
+    watermark = values.parse_date(first[-1].cursor["seen_at"]).replace(tzinfo=timezone.utc)
+    late = server.add_post(
+        server.add_account("offline.bsky.social"),
+        "ridge written offline",
+        at=watermark - timedelta(minutes=5),
+        indexed_at=watermark + timedelta(minutes=2),
+    )
+    batches = list(client(server, "search", "ridge").pull(first[-1].cursor))
+    assert set(posts_of(batches)) == {late.uri}
+    assert posts_of(client(server, "search", "ridge").pull(batches[-1].cursor)) == {}
+
+
+def test_a_quote_of_our_post_is_pulled(server, conversation):
+    quote = server.add_post(conversation["shop"], "This is the tent we stock", quote=conversation["root"])
+    [view] = [n for n in raw_listing(server, limit=10, reasons=["quote"])["notifications"]]
+    assert (view["reason"], view["reasonSubject"]) == ("quote", conversation["root"].uri)
+
+    posts = posts_of(client(server).pull(None))
+    assert posts[quote.uri].thread_key == quote.uri and posts[quote.uri].direction == "inbound"
+    assert server.calls(NOTIFICATIONS)[-1].query["reasons"] == ["mention", "reply", "quote"]
+
+
+def test_a_notification_whose_post_was_deleted_is_not_stored(server, conversation):
+    gone = server.add_post(conversation["shop"], "@tentworks.example oops, wrong account")
+    listed = raw_listing(server, limit=100, reasons=["mention", "reply", "quote"])
+    server.delete(gone)  # between the listing and getPosts
+    server.script(NOTIFICATIONS, Reply(200, json.dumps(listed)))
+    posts = posts_of(client(server).pull(None))
+    assert gone.uri not in posts and conversation["mention"].uri in posts
+
+    # once deleted, the AppView no longer lists it at all
+    assert gone.uri not in {n["uri"] for n in raw_listing(server, limit=100)["notifications"]}
+
+
+def test_handle_invalid_is_no_handle(server, conversation):
+    shop = conversation["shop"]
+    shop.handle = "handle.invalid"  # the handle no longer resolves to the DID
+    batches = list(client(server).pull(None))
+    author = authors_of(batches)[shop.did]
+    assert author.handle == shop.did
+    assert author.name == "Gear Shop (handle not verified)"
+    assert author.verified_websites == ()
+    assert author.profile_url == f"https://bsky.app/profile/{shop.did}"
+    assert posts_of(batches)[conversation["mention"].uri].url.startswith(f"https://bsky.app/profile/{shop.did}/post/")
+
+
+def test_a_login_written_as_at_handle_logs_in_with_the_handle(server, conversation):
+    refused = client(server).transport.request(
+        "POST",
+        f"{server.url}/xrpc/com.atproto.server.createSession",
+        json_body={"identifier": f"@{server.me.handle}", "password": server.app_password},
+        expected=(401,),
+    )
+    assert refused.json()["error"] == "AuthenticationRequired"  # the PDS reads "@…" as an email
+
+    assert posts_of(client(server, identifier=f" @{server.me.handle}").pull(None))
+    assert posts_of(client(server, identifier=server.email).pull(None))
+    sent = [json.loads(call.body)["identifier"] for call in server.calls("com.atproto.server.createSession")]
+    assert sent[1:] == [server.me.handle, server.email]
+
+
+def test_endless_empty_pages_stop_at_max_pages_and_resume_there(server, conversation):
+    first = list(client(server).pull(None))
+    cursors = [f"{1_700_000_000_000 - n}::bafyreipage{n}" for n in range(MAX_PAGES)]  # the AppView's keyset
+    server.script(NOTIFICATIONS, *(Reply(200, json.dumps({"notifications": [], "cursor": c})) for c in cursors))
+    server.requests.clear()
+    batches = list(client(server).pull(first[-1].cursor))
+    assert len(server.calls(NOTIFICATIONS)) == MAX_PAGES
+    assert batches[-1].cursor["page"] == cursors[-1]
+    assert batches[-1].cursor["seen_at"] == first[-1].cursor["seen_at"]
+    list(client(server).pull(batches[-1].cursor))
+    assert server.calls(NOTIFICATIONS)[MAX_PAGES].param("cursor") == cursors[-1]
+
+
+def test_a_cursor_that_does_not_move_ends_the_run(server, conversation):
+    stuck = Reply(200, json.dumps({"notifications": [], "cursor": "stuck"}))
+    server.script(NOTIFICATIONS, None, stuck, stuck, stuck)
+    batches = list(client(server).pull(None))
+    assert len(server.calls(NOTIFICATIONS)) == 3
+    assert "page" not in batches[-1].cursor and batches[-1].cursor["seen_at"]
+
+
+@pytest.mark.parametrize("cursor", [123, {"at": 1}, ""])
+def test_a_cursor_that_is_no_string_ends_the_run(server, conversation, cursor):
+    listed = raw_listing(server, limit=100, reasons=["mention", "reply", "quote"])
+    server.script(NOTIFICATIONS, Reply(200, json.dumps({**listed, "cursor": cursor})))
+    batches = list(client(server).pull(None))
+    assert conversation["mention"].uri in posts_of(batches)
+    assert len(server.calls(NOTIFICATIONS)) == 2 and "page" not in batches[-1].cursor

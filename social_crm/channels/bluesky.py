@@ -1,18 +1,22 @@
-"""Bluesky through AT Protocol XRPC: the mentions of and replies to the
-connected account, or a post search, with the conversations they belong to.
+"""Bluesky through AT Protocol XRPC: the mentions of, replies to and quotes
+of the connected account, or a post search, with the conversations they
+belong to.
 
 An app password opens a session whose short-lived access token is renewed
 with the refresh token, or by a new session once that is refused too; the
 renewed tokens go to ``credential_updates`` so that the next pull reuses them
 (Bluesky allows only a few new sessions a day). Authors keep their DID, the
 id that never changes, and their handle, which can; a handle that is a domain
-name is a website Bluesky verified as theirs.
+name is a website Bluesky verified as theirs. Listings are ordered by sort
+time, min(createdAt, indexedAt), and filtered after fetching: see
+:meth:`BlueskyClient._paged`.
 """
 
 import base64
 import html
 import json
 import logging
+from datetime import timedelta
 from urllib.parse import quote
 
 from . import values
@@ -30,7 +34,16 @@ MAX_THREAD_FETCHES = 20  # getPostThread calls per pull
 MAX_PARENT_HEIGHT = 80  # ancestors getPostThread returns above a post
 LOW_QUOTA = 30  # calls one more page may cost: list, posts, threads, profiles
 QUOTA_WINDOW = 300  # Bluesky counts calls per five minutes
-REASONS = ("mention", "reply")
+#: a quote of one of our posts is a conversation about us too
+REASONS = ("mention", "reply", "quote")
+#: How far below the watermark each pull reads again. Both listings sort by
+#: min(createdAt, indexedAt): a post written before a pull but indexed after
+#: it lands below that pull's watermark.
+OVERLAP = timedelta(hours=1)
+MAX_RECENT = 1000  # URIs handled within the overlap that the cursor keeps
+#: pages one pull reads: the AppView filters by reason after fetching, so a
+#: page may be empty and still have a cursor (400 likes above two mentions)
+MAX_PAGES = 50
 TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 #: handles under a hosting service's domain: not a website of their own
 SERVICE_HANDLE_SUFFIXES = (".bsky.social",)
@@ -43,15 +56,43 @@ def _label(item, what):
     return f"{what} {uri}" if isinstance(uri, str) and len(uri) < 120 else what
 
 
-def _indexed_at(item, what):
+def _sort_time(item, what):
+    """Where the AppView places an item: min(createdAt, indexedAt), which a
+    notification's ``indexedAt`` already is."""
     moment = values.parse_date(values.required(item, "indexedAt", f"Bluesky sent {what}"))
     if moment is None:
         raise InvalidDataError(f"Bluesky sent {what} with an unreadable 'indexedAt'")
-    return moment
+    record = item.get("record") if isinstance(item.get("record"), dict) else {}
+    created = values.parse_date(record.get("createdAt"))
+    return min(moment, created) if created else moment
 
 
 def _stamp(moment):
     return moment.isoformat() if moment else ""
+
+
+def _page_cursor(data):
+    """The cursor of the next page: an empty page may have one too."""
+    cursor = data.get("cursor")
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def _recent_uris(pairs, floor):
+    """``{uri: sort time}`` of the handled items above ``floor``, from the
+    cursor's ``[[stamp, uri], ...]``."""
+    recent = {}
+    for pair in pairs if isinstance(pairs, list) else ():
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str):
+            moment = values.parse_date(pair[0])
+            if moment and (floor is None or moment > floor):
+                recent[pair[1]] = moment
+    return recent
+
+
+def _kept_uris(recent, floor):
+    """The cursor's ``recent``: the newest handled items above ``floor``."""
+    newest_first = sorted(recent.items(), key=lambda pair: pair[1], reverse=True)
+    return [[_stamp(moment), uri] for uri, moment in newest_first[:MAX_RECENT] if floor is None or moment > floor]
 
 
 def _chunks(items, size=LOOKUP_SIZE):
@@ -82,6 +123,15 @@ def verified_websites(handle):
     if not handle or handle == INVALID_HANDLE or "." not in handle or handle.endswith(SERVICE_HANDLE_SUFFIXES):
         return ()
     return (f"https://{handle}",)
+
+
+def login_identifier(identifier):
+    """The identifier createSession expects: a handle written ``@handle``
+    loses its ``@``, since the PDS reads any identifier with an ``@`` as an
+    email address (and would refuse it as unknown)."""
+    identifier = (identifier or "").strip()
+    handle = identifier.removeprefix("@")
+    return handle if "@" not in handle else identifier
 
 
 def _facet_href(feature):
@@ -129,15 +179,16 @@ def render_text(text, facets=None):
 
 @register
 class BlueskyClient(ChannelClient):
-    """Pulls ``mentions`` (notifications of mentions and replies) or
-    ``search`` (``target`` is the query) for one account.
+    """Pulls ``mentions`` (notifications of mentions, replies and quotes)
+    or ``search`` (``target`` is the query) for one account.
 
-    Credentials: ``identifier`` (handle or email), ``app_password``, and the
-    session tokens ``access_jwt`` and ``refresh_jwt`` it renews.
+    Credentials: ``identifier`` (handle, ``@handle`` or email),
+    ``app_password``, and the session tokens ``access_jwt`` and
+    ``refresh_jwt`` it renews.
 
-    Both modes read newest first, down to the cursor's ``seen_at``: the
-    ``indexedAt`` of the newest item a finished run handled (see
-    :meth:`_paged` for the cursor of a run in progress).
+    Both modes read newest first, down to an hour below the cursor's
+    ``seen_at``: the sort time of the newest item a finished run handled
+    (see :meth:`_paged`).
     """
 
     info = PlatformInfo(
@@ -182,43 +233,53 @@ class BlueskyClient(ChannelClient):
     # -- paging ---------------------------------------------------------
 
     def _paged(self, cursor, fetch, what, views_of):
-        """One batch per page, newest first, down to the watermark ``seen_at``.
+        """One batch per page, newest first, down to an hour below the
+        watermark ``seen_at``, skipping the items handled within that hour
+        (``recent``, by URI): posts indexed late come in below the watermark.
 
-        While paging, the cursor also holds the platform's ``page`` cursor,
-        the ``newest`` item of the run (the next watermark) and the ``last``
+        Paging goes on while there is a cursor, empty pages included. While
+        paging, the cursor also holds the platform's ``page`` cursor, the
+        ``newest`` item of the run (the next watermark) and the ``last``
         (oldest) item handled: search pages are offsets, so posts published
         meanwhile push handled ones onto the next page, where they are
         skipped. Without a watermark (first pull) only the newest
-        ``max_items`` are read; with one, a pull cut short by ``max_items``
-        or the rate limit keeps its page so that the next pull fills the gap.
+        ``max_items`` are read; with one, a pull cut short by ``max_items``,
+        ``MAX_PAGES`` or the rate limit keeps its page so that the next pull
+        fills the gap.
         """
         seen_at = cursor.get("seen_at", "")
         watermark = values.parse_date(seen_at)
+        floor = watermark - OVERLAP if watermark else None
+        recent = _recent_uris(cursor.get("recent"), floor)
         newest = values.parse_date(cursor.get("newest")) or watermark
         last_at, last_uri = cursor.get("last") or ("", "")
         last = values.parse_date(last_at)
         page = cursor.get("page")
-        taken, max_items = 0, max(1, self.settings.max_items)
+        taken, pages, max_items = 0, 0, max(1, self.settings.max_items)
         while True:
-            items, next_page = fetch(page, min(PAGE_SIZE, max_items - taken), watermark)
+            items, next_page = fetch(page, min(PAGE_SIZE, max_items - taken), floor)
+            pages += 1
             stamped, skipped = self._stamped(items, what)
-            reached_seen = watermark is not None and any(moment <= watermark for moment, _item in stamped)
+            reached_floor = floor is not None and any(moment <= floor for moment, _item in stamped)
             fresh = [
                 (moment, item)
                 for moment, item in stamped
-                if not (watermark and moment <= watermark)
-                and not (last and (moment > last or item.get("uri") == last_uri))
+                if not (floor and moment <= floor)
+                and item["uri"] not in recent
+                and not (last and (moment > last or item["uri"] == last_uri))
             ]
             for moment, item in fresh:
                 newest = max(newest, moment) if newest else moment
                 if last is None or moment <= last:
-                    last, last_uri = moment, item.get("uri", "")
+                    last, last_uri = moment, item["uri"]
+                recent[item["uri"]] = moment
             taken += len(fresh)
-            if not next_page or reached_seen or (taken >= max_items and watermark is None):
-                next_cursor = {"seen_at": _stamp(newest)}
+            if not next_page or next_page == page or reached_floor or (taken >= max_items and watermark is None):
+                next_cursor = {"seen_at": _stamp(newest), "recent": _kept_uris(recent, newest and newest - OVERLAP)}
             else:
                 next_cursor = {
                     "seen_at": seen_at,
+                    "recent": _kept_uris(recent, floor),
                     "newest": _stamp(newest),
                     "page": next_page,
                     "last": [_stamp(last), last_uri],
@@ -226,7 +287,7 @@ class BlueskyClient(ChannelClient):
             views = views_of([item for _moment, item in fresh])
             batch = self._batch(views, next_cursor, skipped)
             yield batch
-            if "page" not in next_cursor or taken >= max_items or batch.wait_seconds:
+            if "page" not in next_cursor or taken >= max_items or pages >= MAX_PAGES or batch.wait_seconds:
                 return
             page = next_page
 
@@ -239,31 +300,32 @@ class BlueskyClient(ChannelClient):
         for item in items:
             try:
                 values.required(item, "uri", f"Bluesky sent {what}")
-                stamped.append((_indexed_at(item, what), item))
+                stamped.append((_sort_time(item, what), item))
             except values.ITEM_ERRORS as error:
                 skipped.append(values.skip_reason(_label(item, what), error))
         return stamped, skipped
 
-    def _notifications_page(self, page, limit, _watermark):
+    def _notifications_page(self, page, limit, _floor):
         data = self._get(
             "app.bsky.notification.listNotifications", {"limit": limit, "cursor": page, "reasons": list(REASONS)}
         )
         raw = values.required(data, "notifications", "Bluesky sent a notification list", list)
         items = [item for item in raw if isinstance(item, dict) and item.get("reason") in REASONS]
-        return items, data.get("cursor") if raw else None
+        return items, _page_cursor(data)
 
-    def _search_page(self, page, limit, watermark):
-        since = watermark.isoformat(timespec="milliseconds") + "Z" if watermark else None
+    def _search_page(self, page, limit, floor):
+        since = floor.isoformat(timespec="milliseconds") + "Z" if floor else None
         data = self._get(
             "app.bsky.feed.searchPosts",
             {"q": self.settings.target.strip(), "sort": "latest", "limit": limit, "cursor": page, "since": since},
         )
         posts = values.required(data, "posts", "Bluesky sent a search result", list)
-        return posts, data.get("cursor") if posts else None
+        return posts, _page_cursor(data)
 
     def _mentioned_posts(self, notifications):
-        """The posts behind notifications, with their like and reply counts;
-        a post deleted since is read from the notification itself."""
+        """The posts behind notifications, with their like and reply counts.
+        A post getPosts no longer has was deleted (or taken down) since it
+        was listed: it is not stored, as the AppView drops its notification."""
         uris = [item["uri"] for item in notifications]  # checked by _stamped
         found = {}
         for chunk in _chunks(uris):
@@ -271,7 +333,7 @@ class BlueskyClient(ChannelClient):
             for view in views if isinstance(views, list) else ():
                 if isinstance(view, dict) and isinstance(view.get("uri"), str):
                     found[view["uri"]] = view
-        return [found.get(item["uri"], item) for item in notifications]
+        return [found[item["uri"]] for item in notifications if item["uri"] in found]
 
     # -- records --------------------------------------------------------
 
@@ -357,11 +419,17 @@ class BlueskyClient(ChannelClient):
 
     @staticmethod
     def _profile_author(profile):
+        """An author known by their DID; ``handle.invalid``, which Bluesky
+        sends when the handle failed verification, is no handle: the DID
+        stands in for it and the name says the handle is unverified."""
         did, handle = profile["did"], values.text(profile.get("handle")).strip()
+        name = values.text(profile.get("displayName"))
+        if handle == INVALID_HANDLE:
+            handle, name = "", f"{name or did} (handle not verified)"
         return Author(
             external_id=did,
             handle=handle or did,
-            name=values.text(profile.get("displayName")) or handle or did,
+            name=name or handle or did,
             profile_url=f"{WEB_URL}/profile/{quote(_profile_key(handle, did), safe=':@')}",
             avatar_url=profile.get("avatar"),
             bio=profile.get("description"),
@@ -442,7 +510,7 @@ class BlueskyClient(ChannelClient):
             _logger.info(
                 "Bluesky refused to refresh the session (%s); opening a new one", data.get("error") or f"HTTP {status}"
             )
-        identifier = self.settings.credentials.get("identifier")
+        identifier = login_identifier(self.settings.credentials.get("identifier"))
         password = self.settings.credentials.get("app_password")
         if not identifier or not password:
             raise AuthError("the Bluesky source has no identifier and app password; reconnect it")

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, email_normalize
 from odoo.tools.sql import escape_psql
 
+from ..channels.domains import registrable_domain, site_domain, spellings
 from .platforms import PLATFORMS
 
 
@@ -284,11 +285,6 @@ class SocialIdentity(models.Model):
             return f"{parts.hostname or ''}{parts.path.rstrip('/')}"
         return value.lstrip("@")
 
-    @staticmethod
-    def _domain(url):
-        host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
-        return host.removeprefix("www.")
-
     def _partners_by_handle(self):
         wanted = {}
         for identity in self:
@@ -320,18 +316,22 @@ class SocialIdentity(models.Model):
         return {identity_id: by_email[email] for identity_id, email in emails.items() if email in by_email}
 
     def _partners_by_website(self):
+        """Companies whose website lies under the registrable domain of a
+        site the platform verified: ``blog.tentworks.example`` is evidence
+        for ``www.tentworks.example``, ``carol.github.io`` only for a company
+        whose site is ``carol.github.io``, never for GitHub."""
         domains = {
-            identity.id: {self._domain(url) for url in identity.website.split()}
-            for identity in self
-            if identity.website
+            identity.id: {site_domain(url) for url in (identity.website or "").split()} - {""} for identity in self
         }
+        domains = {identity_id: wanted for identity_id, wanted in domains.items() if wanted}
         if not domains:
             return {}
+        fragments = set().union(*(spellings(domain) for wanted in domains.values() for domain in wanted))
         Partner = self.env["res.partner"]
-        websites = self._partners_containing("website", set().union(*domains.values()), where=SQL("AND is_company"))
+        websites = self._partners_containing("website", fragments, where=SQL("AND is_company"))
         by_domain = {}
         for partner_id, website in websites.items():
-            domain = self._domain(website)
+            domain = registrable_domain(website)
             by_domain[domain] = by_domain.get(domain, Partner) | Partner.browse(partner_id)
         return {
             identity_id: Partner.union(*(by_domain.get(domain, Partner) for domain in wanted))

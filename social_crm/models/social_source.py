@@ -64,7 +64,10 @@ class SocialSource(models.Model):
         "source elsewhere clears it unless an administrator makes the change.",
     )
     auth_login = fields.Char(
-        "Login", groups="base.group_system", copy=False, help="Bluesky: the handle or email of the account."
+        "Login",
+        groups="base.group_system",
+        copy=False,
+        help="Bluesky: the handle (with or without @) or email of the account.",
     )
     auth_password = fields.Char(
         "App password",

@@ -202,6 +202,88 @@ class TestIdentityEvidence(SocialCrmCase):
         )
         self.assert_linked(on_bluesky, tentworks, "website", 0.95, "https://tentworks.example")
 
+    def test_verified_subdomain_links_the_company_of_its_registrable_domain(self):
+        tentworks = self.Partner.create(
+            {"name": "Tentworks UK", "is_company": True, "website": "https://www.tentworks.co.uk/en/"}
+        )
+        identity = self.store(
+            self.bluesky,
+            Author(
+                external_id="did:plc:tentworkssupport",
+                handle="support.tentworks.co.uk",
+                name="Tentworks support",
+                verified_websites=("https://support.tentworks.co.uk",),
+            ),
+        )
+        self.assert_linked(identity, tentworks, "website", 0.95, "https://support.tentworks.co.uk")
+
+    def test_idn_website_links_in_either_spelling(self):
+        books = self.Partner.create({"name": "Bücher", "is_company": True, "website": "https://bücher.example"})
+        identity = self.store(
+            self.mastodon,
+            Author(
+                external_id="https://mastodon.social/users/buecher",
+                handle="buecher@mastodon.social",
+                name="Bücher",
+                verified_websites=("https://xn--bcher-kva.example/",),
+            ),
+        )
+        self.assert_linked(identity, books, "website", 0.95, "xn--bcher-kva.example")
+
+    def test_site_under_a_hosting_domain_is_evidence_about_its_user_only(self):
+        """A handle or verified link on a hosting provider's domain never
+        links its user to the provider; it links to a company whose own
+        site is that very subdomain."""
+        hosts = {
+            host: self.Partner.create({"name": host, "is_company": True, "website": f"https://www.{host}/"})
+            for host in ("github.io", "blogspot.com", "herokuapp.com", "blacksky.app", "bsky.social", "substack.com")
+        }
+        self.Partner.create({"name": "GitHub", "is_company": True, "website": "https://github.com"})
+        bakery = self.Partner.create(
+            {"name": "Carol's bakery", "is_company": True, "website": "https://carol.github.io"}
+        )
+        on_blacksky = self.store(
+            self.bluesky,
+            Author(
+                external_id="did:plc:carolblacksky",
+                handle="carol.blacksky.app",
+                name="Carol",
+                verified_websites=("https://carol.blacksky.app",),
+            ),
+        )
+        self.assert_not_linked(on_blacksky)
+        hosted = [
+            Author(
+                external_id=f"https://mastodon.social/users/user{n}",
+                handle=f"user{n}@mastodon.social",
+                name=f"User {n}",
+                verified_websites=(site,),
+            )
+            for n, site in enumerate(
+                (
+                    "https://someone.blogspot.com/",
+                    "https://someone-app.herokuapp.com",
+                    "https://someone.substack.com",
+                    "https://github.com/someone",  # a page on the host, not the host
+                    "https://bsky.social",
+                )
+            )
+        ]
+        for identity in self.store(self.mastodon, *hosted):
+            self.assert_not_linked(identity)
+            self.assertFalse(identity.suggestion_ids)
+        carol = self.store(
+            self.mastodon,
+            Author(
+                external_id="https://mastodon.social/users/carol",
+                handle="carol@mastodon.social",
+                name="Carol",
+                verified_websites=("https://carol.github.io/",),
+            ),
+        )
+        self.assert_linked(carol, bakery, "website", 0.95, "https://carol.github.io")
+        self.assertNotIn(carol.partner_id, hosts.values())
+
     def test_unverified_website_does_not_link(self):
         self.Partner.create({"name": "Tentworks", "is_company": True, "website": "https://www.tentworks.example/"})
         identity = self.store(

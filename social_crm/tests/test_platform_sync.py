@@ -8,7 +8,7 @@ renewed and kept."""
 import itertools
 import json
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -652,6 +652,44 @@ class TestBlueskySync(PlatformSyncCase):
         self.assertFalse(server.calls("com.atproto.server.createSession"), "the stored session is reused")
         self.assertFalse(server.calls("com.atproto.server.refreshSession"))
         self.assertEqual(source.sudo().session_token, session["session_token"])
+
+    def test_what_the_appview_hides_below_likes_or_the_watermark_is_stored_once(self):
+        """As the AppView answers: reasons are filtered after fetching, so a
+        page of likes comes back empty with a cursor; a post written before
+        the last pull but indexed after it sorts below its watermark; quotes
+        are conversations about us too. A login typed ``@handle`` works."""
+        server = self.server
+        source = self.bluesky_source()
+        source.sudo().auth_login = f"@{server.me.handle}"
+        self.sync(source)
+        watermark = datetime.fromisoformat(source.cursor["seen_at"]).replace(tzinfo=timezone.utc)
+        older = [server.add_post(self.shop, f"@tentworks.example question {n}") for n in range(2)]
+        for n in range(250):
+            server.like(self.alice, self.root, at=older[-1].indexed_at + timedelta(milliseconds=10 * (n + 1)))
+        late = server.add_post(
+            self.shop,
+            "@tentworks.example written offline",
+            at=watermark - timedelta(minutes=5),
+            indexed_at=older[-1].indexed_at + timedelta(seconds=5),
+        )
+        quote = server.add_post(self.alice, "The tent I told you about", quote=self.root)
+        counts = self.counts()
+        self.sync(source)
+
+        self.assertEqual(source.state, "active")
+        stored = self.stored(source)
+        self.assertLessEqual({post.uri for post in (*older, late, quote)}, set(stored))
+        self.assertEqual(stored[quote.uri].conversation_id.thread_key, quote.uri)
+        self.assertEqual(self.counts()[0], counts[0] + 4, "the new posts only")
+        self.assertNotIn("page", source.cursor)
+        self.assertEqual(
+            [json.loads(call.body)["identifier"] for call in server.calls("com.atproto.server.createSession")],
+            [server.me.handle],
+        )
+
+        counts = self.counts()
+        self.sync(source)
+        self.assertEqual(self.counts(), counts, "the hour re-read below the watermark brings nothing twice")
 
     def test_an_expired_session_is_refreshed_and_the_new_tokens_stored(self):
         server = self.server

@@ -6,6 +6,13 @@ lexicon shapes (DIDs, ``at://`` URIs, CIDs, ``$type``, millisecond ``Z``
 dates, byte-indexed facets); ``ratelimit-*`` headers with a quota that ends
 in 429; scripted replies for outages. :meth:`BlueskyServer.generate` builds a
 large deterministic network for benchmarks.
+
+As the AppView does: listings sort by ``sortAt``, min(createdAt, indexedAt),
+which notifications show as their ``indexedAt``; listNotifications filters
+by ``reasons`` after fetching a page, so a page may be empty with a cursor;
+deleting a post drops its notifications and getPosts omits it; quotes of
+``me``'s posts notify it; createSession reads an identifier with ``@`` as
+an email.
 """
 
 import base64
@@ -63,8 +70,8 @@ def xrpc_error(status, error, message, headers=None):
 
 
 def _keyset(notification):
-    """Notifications page by (indexedAt in milliseconds, cid), as the AppView does."""
-    return int(notification["indexed_at"].timestamp() * 1000), notification["cid"]
+    """Notifications page by (sortAt in milliseconds, cid), as the AppView does."""
+    return int(notification["sort_at"].timestamp() * 1000), notification["cid"]
 
 
 class XrpcError(Exception):
@@ -102,11 +109,18 @@ class SamplePost:
     indexed_at: datetime
     parent: "SamplePost | None" = None
     root: "SamplePost | None" = None
+    quoted: "SamplePost | None" = None
     langs: tuple = ("en",)
     facets: list = field(default_factory=list)
     likes: int = 0
     reposts: int = 0
     replies: int = 0
+
+    @property
+    def sort_at(self):
+        """Where listings place the post: a post indexed late sorts by its
+        creation date, one dated in the future by its indexing date."""
+        return min(self.created_at, self.indexed_at)
 
 
 class BlueskyServer(LoopbackServer):
@@ -176,9 +190,13 @@ class BlueskyServer(LoopbackServer):
         self.accounts[did] = account
         return account
 
-    def add_post(self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0):
-        """Publish a post (a reply when ``reply_to`` is given) and notify
-        ``me`` of it when it mentions or answers ``me``."""
+    def add_post(
+        self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0, quote=None, indexed_at=None
+    ):
+        """Publish a post (a reply when ``reply_to`` is given, a quote when
+        ``quote`` is) and notify ``me`` of it when it mentions, answers or
+        quotes ``me``. ``indexed_at``: when the AppView indexed it, by
+        default a moment after ``at``."""
         with self._lock:
             self._serial += 1
             if at is None:
@@ -191,9 +209,10 @@ class BlueskyServer(LoopbackServer):
                 author=author,
                 text=text,
                 created_at=at,
-                indexed_at=at + timedelta(milliseconds=200 + self._serial % 700),
+                indexed_at=indexed_at or at + timedelta(milliseconds=200 + self._serial % 700),
                 parent=reply_to,
                 root=(reply_to.root or reply_to) if reply_to else None,
+                quoted=quote,
                 langs=tuple(langs),
                 facets=self._facets(text),
                 likes=likes,
@@ -222,7 +241,7 @@ class BlueskyServer(LoopbackServer):
                         "author": account,
                         "reason": "like",
                         "reasonSubject": post.uri,
-                        "indexed_at": at + timedelta(milliseconds=150),
+                        "sort_at": at,
                         "record": {
                             "$type": "app.bsky.feed.like",
                             "subject": {"uri": post.uri, "cid": post.cid},
@@ -232,17 +251,21 @@ class BlueskyServer(LoopbackServer):
                 )
 
     def delete(self, post):
-        """Delete ``post``: lookups skip it, threads show a notFoundPost."""
+        """Delete ``post``: lookups skip it, threads show a notFoundPost and
+        the notifications it caused are gone."""
         with self._lock:
             self.posts.pop(post.uri, None)
+            self.notifications = [n for n in self.notifications if n["uri"] != post.uri]
 
     def _notify_post(self, post):
         if post.author is self.me:
             return
         if post.parent is not None and self.me in (post.parent.author, post.root.author):
-            reason = "reply"
+            reason, subject = "reply", post.parent.uri
         elif any(f["features"][0].get("did") == self.me.did for f in post.facets):
-            reason = "mention"
+            reason, subject = "mention", None
+        elif post.quoted is not None and post.quoted.author is self.me:
+            reason, subject = "quote", post.quoted.uri
         else:
             return
         self.notifications.append(
@@ -251,8 +274,8 @@ class BlueskyServer(LoopbackServer):
                 "cid": post.cid,
                 "author": post.author,
                 "reason": reason,
-                "reasonSubject": post.parent.uri if reason == "reply" else None,
-                "indexed_at": post.indexed_at,
+                "reasonSubject": subject,
+                "sort_at": post.sort_at,
                 "post": post,
             }
         )
@@ -461,8 +484,10 @@ class BlueskyServer(LoopbackServer):
         for name in ("identifier", "password"):
             if not body.get(name):
                 raise XrpcError(400, "InvalidRequest", f'Input must have the property "{name}"')
-        identifier = body["identifier"].lower().removeprefix("@")
-        if identifier not in (self.me.handle, self.me.did, self.email) or not hmac.compare_digest(
+        identifier = body["identifier"].lower()
+        # the PDS looks an identifier with "@" up as an email, anything else as a handle or DID
+        known = (self.email,) if "@" in identifier else (self.me.handle, self.me.did)
+        if identifier not in known or not hmac.compare_digest(
             body["password"], self.app_password
         ):
             raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
@@ -487,19 +512,19 @@ class BlueskyServer(LoopbackServer):
         self._authenticate(request)
         limit = self._limit(request, 50)
         reasons = set(request.query.get("reasons", []))
-        items = sorted(
-            (n for n in self.notifications if not reasons or n["reason"] in reasons), key=_keyset, reverse=True
-        )
+        items = sorted(self.notifications, key=_keyset, reverse=True)
         cursor = request.param("cursor")
         if cursor:
             millis, _sep, cid = cursor.partition("::")
             if not millis.isdigit():
                 raise XrpcError(400, "InvalidRequest", "Malformed cursor")
             items = [n for n in items if _keyset(n) < (int(millis), cid)]
-        page = items[:limit]
+        fetched = items[:limit]
+        # filtered after fetching: a page of likes comes back empty, with its cursor
+        page = [n for n in fetched if not reasons or n["reason"] in reasons]
         payload = {"notifications": [self.notification_view(n) for n in page], "priority": False, "seenAt": iso(EPOCH)}
-        if page:
-            millis, cid = _keyset(page[-1])
+        if fetched:
+            millis, cid = _keyset(fetched[-1])
             payload["cursor"] = f"{millis}::{cid}"
         return payload
 
@@ -525,13 +550,13 @@ class BlueskyServer(LoopbackServer):
             post
             for post in self.posts.values()
             if all(term in post.text.lower() for term in query.split())
-            and (not since or iso(post.indexed_at) >= since.replace("+00:00", "Z"))
-            and (not until or iso(post.indexed_at) < until.replace("+00:00", "Z"))
+            and (not since or iso(post.sort_at) >= since.replace("+00:00", "Z"))
+            and (not until or iso(post.sort_at) < until.replace("+00:00", "Z"))
         ]
         if request.param("sort", "latest") == "top":
-            hits.sort(key=lambda post: (post.likes, post.indexed_at), reverse=True)
+            hits.sort(key=lambda post: (post.likes, post.sort_at), reverse=True)
         else:
-            hits.sort(key=lambda post: post.indexed_at, reverse=True)
+            hits.sort(key=lambda post: post.sort_at, reverse=True)
         page = hits[offset : offset + limit]
         payload = {"posts": [self.post_view(post) for post in page], "hitsTotal": len(hits)}
         if offset + limit < len(hits):
@@ -610,6 +635,11 @@ class BlueskyServer(LoopbackServer):
                 "root": {"uri": post.root.uri, "cid": post.root.cid},
                 "parent": {"uri": post.parent.uri, "cid": post.parent.cid},
             }
+        if post.quoted is not None:
+            record["embed"] = {
+                "$type": "app.bsky.embed.record",
+                "record": {"uri": post.quoted.uri, "cid": post.quoted.cid},
+            }
         return record
 
     def post_view(self, post):
@@ -637,7 +667,7 @@ class BlueskyServer(LoopbackServer):
             "reason": notification["reason"],
             "record": self.record(notification["post"]) if "post" in notification else notification["record"],
             "isRead": False,
-            "indexedAt": iso(notification["indexed_at"]),
+            "indexedAt": iso(notification["sort_at"]),
             "labels": [],
         }
         if notification.get("reasonSubject"):
