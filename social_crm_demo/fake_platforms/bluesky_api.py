@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from .server import LoopbackServer, Reply
 
@@ -107,6 +108,17 @@ class SamplePost:
     likes: int = 0
     reposts: int = 0
     replies: int = 0
+    #: ``(alt, width, height)`` of each image
+    images: tuple = ()
+    #: ``(alt, width, height)`` of a video
+    video: tuple = ()
+    #: ``(uri, title, description)`` of a link card
+    external: tuple = ()
+    quote: "SamplePost | None" = None
+    #: the author's self-labels (``porn``, ``sexual``, ``nudity``, ``graphic-media``)
+    self_labels: tuple = ()
+    #: ``(labeler DID, value, negated)`` of labels a moderation service applied
+    moderation: list = field(default_factory=list)
 
 
 class BlueskyServer(LoopbackServer):
@@ -176,9 +188,11 @@ class BlueskyServer(LoopbackServer):
         self.accounts[did] = account
         return account
 
-    def add_post(self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0):
+    def add_post(self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0, **embeds):
         """Publish a post (a reply when ``reply_to`` is given) and notify
-        ``me`` of it when it mentions or answers ``me``."""
+        ``me`` of it when it mentions or answers ``me``. ``embeds``: the
+        ``images``, ``video``, ``external``, ``quote`` and ``self_labels``
+        of :class:`SamplePost`."""
         with self._lock:
             self._serial += 1
             if at is None:
@@ -198,6 +212,7 @@ class BlueskyServer(LoopbackServer):
                 facets=self._facets(text),
                 likes=likes,
                 reposts=reposts,
+                **embeds,
             )
             self.posts[uri] = post
             author.posts += 1
@@ -230,6 +245,11 @@ class BlueskyServer(LoopbackServer):
                         },
                     }
                 )
+
+    def label(self, post, value, labeler="did:plc:ar7c4by46qjdydhdevvrndac", negated=False):
+        """A moderation service (Bluesky's own by default) labels ``post``,
+        or takes back its label (``negated``)."""
+        post.moderation.append((labeler, value, negated))
 
     def delete(self, post):
         """Delete ``post``: lookups skip it, threads show a notFoundPost."""
@@ -610,11 +630,158 @@ class BlueskyServer(LoopbackServer):
                 "root": {"uri": post.root.uri, "cid": post.root.cid},
                 "parent": {"uri": post.parent.uri, "cid": post.parent.cid},
             }
+        embed = BlueskyServer._record_embed(post)
+        if embed:
+            record["embed"] = embed
+        if post.self_labels:
+            record["labels"] = {
+                "$type": "com.atproto.label.defs#selfLabels",
+                "values": [{"val": value} for value in post.self_labels],
+            }
         return record
+
+    @staticmethod
+    def _blob(post, name, mime):
+        return {
+            "$type": "blob",
+            "ref": {"$link": f"bafkrei{_b32('blob', post.uri, name, length=52)}"},
+            "mimeType": mime,
+            "size": 184_320,
+        }
+
+    @staticmethod
+    def _media_record(post):
+        if post.images:
+            images = [
+                {
+                    "alt": alt,
+                    "image": BlueskyServer._blob(post, str(i), "image/jpeg"),
+                    "aspectRatio": {"width": width, "height": height},
+                }
+                for i, (alt, width, height) in enumerate(post.images)
+            ]
+            return {"$type": "app.bsky.embed.images", "images": images}
+        if post.video:
+            alt, width, height = post.video
+            return {
+                "$type": "app.bsky.embed.video",
+                "video": BlueskyServer._blob(post, "video", "video/mp4"),
+                "alt": alt,
+                "aspectRatio": {"width": width, "height": height},
+            }
+        if post.external:
+            uri, title, description = post.external
+            external = {"uri": uri, "title": title, "description": description}
+            return {"$type": "app.bsky.embed.external", "external": external}
+        return None
+
+    @staticmethod
+    def _record_embed(post):
+        """The ``embed`` of the record as the author's app wrote it."""
+        media = BlueskyServer._media_record(post)
+        if post.quote is None:
+            return media
+        quoted = {"$type": "app.bsky.embed.record", "record": {"uri": post.quote.uri, "cid": post.quote.cid}}
+        if media is None:
+            return quoted
+        return {"$type": "app.bsky.embed.recordWithMedia", "record": quoted, "media": media}
+
+    @staticmethod
+    def _cdn(post, kind, name):
+        link = BlueskyServer._blob(post, name, "image/jpeg")["ref"]["$link"]
+        return f"https://cdn.bsky.app/img/{kind}/plain/{post.author.did}/{link}@jpeg"
+
+    def _media_view(self, post):
+        if post.images:
+            images = [
+                {
+                    "thumb": self._cdn(post, "feed_thumbnail", str(i)),
+                    "fullsize": self._cdn(post, "feed_fullsize", str(i)),
+                    "alt": alt,
+                    "aspectRatio": {"width": width, "height": height},
+                }
+                for i, (alt, width, height) in enumerate(post.images)
+            ]
+            return {"$type": "app.bsky.embed.images#view", "images": images}
+        if post.video:
+            alt, width, height = post.video
+            link = self._blob(post, "video", "video/mp4")["ref"]["$link"]
+            return {
+                "$type": "app.bsky.embed.video#view",
+                "cid": link,
+                "playlist": f"https://video.bsky.app/watch/{quote(post.author.did, safe='')}/{link}/playlist.m3u8",
+                "thumbnail": f"https://video.bsky.app/watch/{quote(post.author.did, safe='')}/{link}/thumbnail.jpg",
+                "alt": alt,
+                "aspectRatio": {"width": width, "height": height},
+            }
+        if post.external:
+            uri, title, description = post.external
+            return {
+                "$type": "app.bsky.embed.external#view",
+                "external": {
+                    "uri": uri,
+                    "title": title,
+                    "description": description,
+                    "thumb": self._cdn(post, "feed_thumbnail", "external"),
+                },
+            }
+        return None
+
+    def _quoted_view(self, quoted, nested=True):
+        """The ``record`` of an ``app.bsky.embed.record#view``: the quoted
+        post, or a ``viewNotFound`` once it is deleted."""
+        if quoted.uri not in self.posts:
+            return {"$type": "app.bsky.embed.record#viewNotFound", "uri": quoted.uri, "notFound": True}
+        view = {
+            "$type": "app.bsky.embed.record#viewRecord",
+            "uri": quoted.uri,
+            "cid": quoted.cid,
+            "author": self.profile_basic(quoted.author),
+            "value": self.record(quoted),
+            "labels": self.labels_view(quoted),
+            "likeCount": quoted.likes,
+            "replyCount": quoted.replies,
+            "repostCount": quoted.reposts,
+            "quoteCount": 0,
+            "indexedAt": iso(quoted.indexed_at),
+        }
+        embed = self.embed_view(quoted, nested=False) if nested else None
+        if embed:
+            view["embeds"] = [embed]
+        return view
+
+    def embed_view(self, post, nested=True):
+        """The post view's ``embed``, hydrated as the AppView does: the
+        quoted post with its own embeds, a quote inside it without them."""
+        media = self._media_view(post)
+        if post.quote is None:
+            return media
+        quoted = {"$type": "app.bsky.embed.record#view", "record": self._quoted_view(post.quote, nested=nested)}
+        if not nested:
+            return quoted if media is None else media
+        if media is None:
+            return quoted
+        return {"$type": "app.bsky.embed.recordWithMedia#view", "record": quoted, "media": media}
+
+    @staticmethod
+    def labels_view(post):
+        """``com.atproto.label.defs#label`` of the author's self-labels and
+        of moderation services."""
+        stamp = iso(post.indexed_at)
+        labels = [
+            {"src": post.author.did, "uri": post.uri, "cid": post.cid, "val": value, "cts": stamp}
+            for value in post.self_labels
+        ]
+        for labeler, value, negated in post.moderation:
+            label = {"ver": 1, "src": labeler, "uri": post.uri, "cid": post.cid, "val": value, "cts": stamp}
+            if negated:
+                label["neg"] = True
+            labels.append(label)
+        return labels
 
     def post_view(self, post):
         """``app.bsky.feed.defs#postView``."""
-        return {
+        view = {
             "uri": post.uri,
             "cid": post.cid,
             "author": self.profile_basic(post.author),
@@ -625,8 +792,12 @@ class BlueskyServer(LoopbackServer):
             "quoteCount": 0,
             "indexedAt": iso(post.indexed_at),
             "viewer": {"threadMuted": False, "embeddingDisabled": False},
-            "labels": [],
+            "labels": self.labels_view(post),
         }
+        embed = self.embed_view(post)
+        if embed:
+            view["embed"] = embed
+        return view
 
     def notification_view(self, notification):
         """``app.bsky.notification.listNotifications#notification``."""
@@ -638,7 +809,7 @@ class BlueskyServer(LoopbackServer):
             "record": self.record(notification["post"]) if "post" in notification else notification["record"],
             "isRead": False,
             "indexedAt": iso(notification["indexed_at"]),
-            "labels": [],
+            "labels": self.labels_view(notification["post"]) if "post" in notification else [],
         }
         if notification.get("reasonSubject"):
             view["reasonSubject"] = notification["reasonSubject"]
