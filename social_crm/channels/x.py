@@ -24,7 +24,7 @@ import pytwitter
 from . import values
 from .base import ChannelClient, PlatformInfo, register
 from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, Post
+from .records import Author, Batch, Media, Post
 from .transport import safe_url
 
 _logger = logging.getLogger(__name__)
