@@ -18,7 +18,7 @@ from .errors import (
     RateLimitedError,
     UnavailableError,
 )
-from .records import Author, Batch, Post
+from .records import Author, Batch, LinkCard, Media, Post
 from .transport import Response, Transport
 from .values import without_remote_images
 

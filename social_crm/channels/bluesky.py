@@ -22,7 +22,7 @@ from urllib.parse import quote
 from . import values
 from .base import ChannelClient, PlatformInfo, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, Post
+from .records import Author, Batch, LinkCard, Media, Post
 from .transport import platform_says
 
 _logger = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ TOKEN_ERRORS = ("ExpiredToken", "InvalidToken")
 #: handles under a hosting service's domain: not a website of their own
 SERVICE_HANDLE_SUFFIXES = (".bsky.social",)
 INVALID_HANDLE = "handle.invalid"
+#: labels on who may see a post, not on what it shows
+AUDIENCE_LABELS = ("!no-unauthenticated", "!no-promote")
 
 
 def _label(item, what):
@@ -175,6 +177,62 @@ def render_text(text, facets=None):
         position = end
     parts.append(escape(data[position:]))
     return f"<p>{''.join(parts)}</p>"
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def read_embed(embed):
+    """``(media, link card, quoted record)`` of a post view's ``embed``:
+    images, video, an external link card, a quoted post (``record``: a
+    ``viewRecord``, or a ``viewNotFound``/``viewBlocked``/``viewDetached``
+    that has only its uri), or a quote with media (``recordWithMedia``)."""
+    embed = _dict(embed)
+    kind = embed.get("$type")
+    if kind == "app.bsky.embed.recordWithMedia#view":
+        media, card, _quoted = read_embed(embed.get("media"))
+        return media, card, _dict(_dict(embed.get("record")).get("record"))
+    if kind == "app.bsky.embed.record#view":
+        return (), None, _dict(embed.get("record"))
+    if kind == "app.bsky.embed.images#view":
+        images = embed.get("images") if isinstance(embed.get("images"), list) else ()
+        media = tuple(
+            Media(url=image.get("fullsize"), alt=image.get("alt"), preview_url=image.get("thumb"))
+            for image in images
+            if isinstance(image, dict)
+        )
+        return media, None, {}
+    if kind == "app.bsky.embed.video#view":
+        video = Media(url=embed.get("playlist"), kind="video", alt=embed.get("alt"), preview_url=embed.get("thumbnail"))
+        return (video,), None, {}
+    if kind == "app.bsky.embed.external#view":
+        external = _dict(embed.get("external"))
+        card = LinkCard(url=external.get("uri"), title=external.get("title"), description=external.get("description"))
+        return (), card, {}
+    return (), None, {}
+
+
+def read_labels(labels):
+    """The values of a post's labels, those negated (``neg``) and those on
+    its audience left out."""
+    labels = [label for label in labels if isinstance(label, dict)] if isinstance(labels, list) else []
+    negated = {label.get("val") for label in labels if label.get("neg") is True}
+    return tuple(
+        value
+        for value in (values.text(label.get("val")) for label in labels if label.get("neg") is not True)
+        if value not in negated and value not in AUDIENCE_LABELS
+    )
+
+
+def quoted_view(record):
+    """A quoted ``viewRecord`` as the post view it stands for (its record is
+    under ``value``, its embed in ``embeds``), or None when the quoted post
+    is not at hand (deleted, blocked, detached)."""
+    if record.get("$type") != "app.bsky.embed.record#viewRecord":
+        return None
+    embeds = record.get("embeds") if isinstance(record.get("embeds"), list) else []
+    return {**record, "record": record.get("value"), "embed": embeds[0] if embeds else None}
 
 
 @register
@@ -349,6 +407,7 @@ class BlueskyClient(ChannelClient):
                 skipped.append(values.skip_reason(_label(view, "post"), error))
                 continue
             read[post.external_id] = (post, author)
+            self._read_quoted(view, read)
         self._known_uris.update(read)
         orphans = [
             post.parent_id
@@ -384,6 +443,7 @@ class BlueskyClient(ChannelClient):
         record = view.get("record") if isinstance(view.get("record"), dict) else {}
         reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
         langs = record.get("langs")
+        media, card, quoted = read_embed(view.get("embed"))
         post = Post(
             external_id=uri,
             thread_key=self._ref(reply, "root") or uri,
@@ -398,8 +458,26 @@ class BlueskyClient(ChannelClient):
             like_count=view.get("likeCount"),
             repost_count=view.get("repostCount"),
             reply_count=view.get("replyCount"),
+            media=media,
+            link_card=card,
+            quoted_id=values.text(quoted.get("uri")),
+            labels=read_labels(view.get("labels")),
         )
         return post, author
+
+    def _read_quoted(self, view, read):
+        """The post ``view`` quotes, when the answer carries it: context, so
+        one that cannot be read is left out quietly."""
+        _media, _card, quoted = read_embed(view.get("embed"))
+        quoted = quoted_view(quoted)
+        if quoted is None:
+            return
+        try:
+            post, author = self._read(quoted)
+        except values.ITEM_ERRORS as error:
+            _logger.info("Bluesky: a quoted post is unreadable (%s)", error)
+            return
+        read.setdefault(post.external_id, (post, author))
 
     @staticmethod
     def _ref(reply, key):

@@ -30,7 +30,7 @@ from requests.utils import parse_header_links
 from . import values
 from .base import ChannelClient, PlatformInfo, register
 from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, Post
+from .records import Author, Batch, LinkCard, Media, Post
 from .transport import safe_url
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ MAX_CONTEXT_CALLS = 40
 DEFAULT_WAIT_SECONDS = 300
 #: Mastodon visibilities that are not public; ``direct`` is a private message
 PRIVATE_VISIBILITIES = {"direct", "private", "limited"}
+#: Mastodon attachment types as our media kinds (``unknown``: other)
+MEDIA_KINDS = {"image": "image", "video": "video", "gifv": "gif", "audio": "audio"}
 
 
 class _Page(NamedTuple):
@@ -118,6 +120,36 @@ def verified_websites(fields):
         links = root.xpath(".//a/@href") or [root.text_content().strip()]
         sites.extend(link for link in map(values.web_url, links) if link)
     return tuple(dict.fromkeys(sites))
+
+
+def _media(attachments):
+    """``media_attachments``: the instance's copy, else the original
+    (``remote_url``: an attachment of a remote post not cached)."""
+    return tuple(
+        Media(
+            url=values.web_url(item.get("url")) or item.get("remote_url"),
+            kind=MEDIA_KINDS.get(item.get("type"), "other"),
+            alt=item.get("description"),
+            preview_url=item.get("preview_url"),
+        )
+        for item in (attachments if isinstance(attachments, list) else ())
+        if isinstance(item, dict)
+    )
+
+
+def _card(card):
+    if not isinstance(card, dict):
+        return None
+    return LinkCard(url=card.get("url"), title=card.get("title"), description=card.get("description"))
+
+
+def _quoted(status):
+    """The status an accepted quote (Mastodon 4.5 ``quote``) shows."""
+    quoting = status.get("quote")
+    if not isinstance(quoting, dict) or quoting.get("state") != "accepted":
+        return None
+    quoted = quoting.get("quoted_status")
+    return quoted.get("id") if isinstance(quoted, dict) and isinstance(quoted.get("id"), (str, int)) else None
 
 
 def _count(value):
@@ -389,6 +421,7 @@ class MastodonClient(ChannelClient):
     def _post(self, status, status_id, thread, author):
         parent = status.get("in_reply_to_id")
         account_id = str(status["account"].get("id"))
+        quoted = _quoted(status)
         return Post(
             external_id=self._key(status_id),
             thread_key=thread,
@@ -404,6 +437,11 @@ class MastodonClient(ChannelClient):
             like_count=_count(status.get("favourites_count")) or 0,
             repost_count=_count(status.get("reblogs_count")) or 0,
             reply_count=_count(status.get("replies_count")) or 0,
+            media=_media(status.get("media_attachments")),
+            link_card=_card(status.get("card")),
+            quoted_id=self._key(quoted) if quoted is not None else "",
+            content_warning=status.get("spoiler_text"),
+            sensitive=status.get("sensitive"),
         )
 
     def _author(self, account, where):

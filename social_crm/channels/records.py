@@ -51,6 +51,53 @@ class Author:
         _set(self, "verified_websites", tuple(url for url in map(values.web_url, sites) if url))
 
 
+#: what a medium is; anything else a platform names is ``other``
+MEDIA_KINDS = ("image", "video", "gif", "audio", "other")
+
+
+@dataclass(frozen=True)
+class Media:
+    """An image, video or sound a post carries: kept as a link to the
+    platform's copy with its alt text, never downloaded."""
+
+    url: str
+    kind: str = "image"
+    alt: str = ""
+    #: a still of a video, or a smaller image
+    preview_url: str = ""
+
+    def __post_init__(self):
+        for name in ("url", "preview_url"):
+            _set(self, name, values.web_url(getattr(self, name)))
+        _set(self, "alt", values.text(self.alt).strip())
+        if self.kind not in MEDIA_KINDS:
+            _set(self, "kind", "other")
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    """The preview of a link a post shares (Bluesky ``embed.external``,
+    Mastodon ``card``)."""
+
+    url: str
+    title: str = ""
+    description: str = ""
+
+    def __post_init__(self):
+        _set(self, "url", values.web_url(self.url))
+        for name in ("title", "description"):
+            _set(self, name, values.text(getattr(self, name)).strip())
+
+
+def _media(items):
+    """The media with a link to show (their own, else their preview's)."""
+    kept = []
+    for item in items if isinstance(items, (tuple, list)) else ():
+        if isinstance(item, Media) and (item.url or item.preview_url):
+            kept.append(item if item.url else Media(item.preview_url, item.kind, item.alt, item.preview_url))
+    return tuple(kept)
+
+
 @dataclass(frozen=True)
 class Post:
     """A post, reply, comment or private message.
@@ -74,13 +121,23 @@ class Post:
     like_count: int = 0
     repost_count: int = 0
     reply_count: int = 0
+    media: tuple[Media, ...] = ()
+    link_card: LinkCard | None = None
+    #: external id of the post this one quotes
+    quoted_id: str = ""
+    #: moderation and self-labels (Bluesky ``labels``), as the platform names them
+    labels: tuple[str, ...] = ()
+    #: the author's warning shown instead of the content (Mastodon ``spoiler_text``)
+    content_warning: str = ""
+    #: marked sensitive by its author or the platform (Mastodon, X)
+    sensitive: bool = False
 
     def __post_init__(self):
         """Every client's values checked in one place (see :mod:`.values`):
         keys are required, the rest is coerced rather than refused."""
         for name in ("external_id", "thread_key", "author_id"):
             _key(self, name)
-        for name in ("body_html", "title", "parent_id", "language"):
+        for name in ("body_html", "title", "parent_id", "language", "quoted_id", "content_warning"):
             _set(self, name, values.text(getattr(self, name)))
         _set(self, "url", values.web_url(self.url))
         _set(self, "posted_at", values.moment(self.posted_at))
@@ -90,6 +147,13 @@ class Post:
             _set(self, "direction", "inbound")
         for name in ("like_count", "repost_count", "reply_count"):
             _set(self, name, values.count(getattr(self, name)))
+        _set(self, "media", _media(self.media))
+        if not isinstance(self.link_card, LinkCard) or not self.link_card.url:
+            _set(self, "link_card", None)
+        labels = self.labels if isinstance(self.labels, (tuple, list)) else ()
+        _set(self, "labels", tuple(dict.fromkeys(label.strip() for label in map(values.text, labels) if label.strip())))
+        _set(self, "content_warning", self.content_warning.strip())
+        _set(self, "sensitive", self.sensitive is True)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pytwitter
 from . import values
 from .base import ChannelClient, PlatformInfo, register
 from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, Post
+from .records import Author, Batch, Media, Post
 from .transport import safe_url
 
 _logger = logging.getLogger(__name__)
@@ -40,11 +40,22 @@ TWEET_QUERY = {
         "lang",
         "public_metrics",
         "author_id",
+        "attachments",
+        "possibly_sensitive",
     ),
-    "expansions": ("author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id"),
+    "expansions": (
+        "author_id",
+        "referenced_tweets.id",
+        "referenced_tweets.id.author_id",
+        "in_reply_to_user_id",
+        "attachments.media_keys",
+    ),
     "user_fields": USER_FIELDS,
+    "media_fields": ("type", "url", "preview_image_url", "alt_text", "variants"),
     "return_json": True,
 }
+#: X media types as our media kinds
+MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "gif"}
 DM_QUERY = {
     "dm_event_fields": ("created_at", "dm_conversation_id", "sender_id"),
     "event_types": "MessageCreate",
@@ -73,6 +84,30 @@ def text_html(text):
 
 def _count(metrics, name, default=0):
     return values.count(metrics.get(name) if isinstance(metrics, dict) else None, default)
+
+
+def _media(item):
+    """A ``media`` object of ``includes``: a photo links to its image, a
+    video or GIF to its best MP4 (``variants``), else to its still."""
+    variants = [
+        variant
+        for variant in item.get("variants") or ()
+        if isinstance(variant, dict) and variant.get("content_type") == "video/mp4"
+    ]
+    best = max(variants, key=lambda variant: values.count(variant.get("bit_rate")), default={})
+    return Media(
+        url=item.get("url") or best.get("url") or "",
+        kind=MEDIA_KINDS.get(item.get("type"), "other"),
+        alt=item.get("alt_text"),
+        preview_url=item.get("preview_image_url") or "",
+    )
+
+
+def _referenced(references, kind):
+    """The id of the first referenced tweet of ``kind`` (replied_to, quoted)."""
+    return next(
+        (values.text(ref.get("id")) for ref in references if isinstance(ref, dict) and ref.get("type") == kind), ""
+    )
 
 
 class StaleCursorError(InvalidDataError):
@@ -331,9 +366,10 @@ class XClient(ChannelClient):
             posts = list(self._each(fresh, "direct message", lambda event: self._dm_post(*event, own_id), skipped))
             fresh_ids, seen = [event[0] for event in fresh], len(fresh) < len(events)
         else:
+            media = self._media_by_key(includes)
 
             def read(tweet):
-                return self._tweet_post(tweet, authors, own_id)
+                return self._tweet_post(tweet, authors, own_id, media)
 
             # referenced tweets are context: one that fails is dropped quietly
             context = list(self._each(self._objects(includes.get("tweets"), "includes.tweets"), "tweet", read, []))
@@ -341,6 +377,14 @@ class XClient(ChannelClient):
             posts, fresh_ids, seen = [*context, *mentions], [post.external_id for post in mentions], False
         posts = self._ordered(posts, authors)
         return posts, list(authors.values()), fresh_ids, len(data), skipped, seen
+
+    def _media_by_key(self, includes):
+        """The media of ``includes`` by ``media_key``; one unreadable is left out."""
+        media = {}
+        for item in self._objects(includes.get("media"), "includes.media"):
+            if isinstance(item, dict) and isinstance(item.get("media_key"), str):
+                media[item["media_key"]] = _media(item)
+        return media
 
     def _authors(self, includes, skipped):
         authors = {}
@@ -361,13 +405,15 @@ class XClient(ChannelClient):
             followers=_count(user.get("public_metrics"), "followers_count", None),
         )
 
-    def _tweet_post(self, tweet, authors, own_id):
+    def _tweet_post(self, tweet, authors, own_id, media):
         tweet_id = values.required(tweet, "id")
         author_id = values.required(tweet, "author_id")
         author = authors.get(author_id)
         references = tweet.get("referenced_tweets") if isinstance(tweet.get("referenced_tweets"), list) else ()
         metrics = tweet.get("public_metrics")
         handle = author.handle if author and author.handle and author.profile_url else "i/web"
+        attachments = tweet.get("attachments") if isinstance(tweet.get("attachments"), dict) else {}
+        keys = attachments.get("media_keys") if isinstance(attachments.get("media_keys"), list) else ()
         return Post(
             external_id=tweet_id,
             thread_key=values.text(tweet.get("conversation_id")) or tweet_id,
@@ -375,19 +421,15 @@ class XClient(ChannelClient):
             body_html=text_html(values.text(tweet.get("text"))),
             url=f"https://x.com/{handle}/status/{tweet_id}" if tweet_id.isdigit() else "",
             posted_at=values.parse_date(tweet.get("created_at")),
-            parent_id=next(
-                (
-                    values.text(ref.get("id"))
-                    for ref in references
-                    if isinstance(ref, dict) and ref.get("type") == "replied_to"
-                ),
-                "",
-            ),
+            parent_id=_referenced(references, "replied_to"),
             direction="outbound" if author_id == own_id else "inbound",
             language=values.text(tweet.get("lang")),
             like_count=_count(metrics, "like_count"),
             repost_count=_count(metrics, "retweet_count"),
             reply_count=_count(metrics, "reply_count"),
+            media=tuple(media[key] for key in keys if isinstance(key, str) and key in media),
+            quoted_id=_referenced(references, "quoted"),
+            sensitive=tweet.get("possibly_sensitive"),
         )
 
     def _dm_event(self, event):

@@ -1,6 +1,8 @@
 import hashlib
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext
 
@@ -11,6 +13,21 @@ RETENTION_BATCH = 5000
 
 #: what a re-pull may change besides the content: engagement counts
 COUNT_FIELDS = ("like_count", "repost_count", "reply_count")
+#: what a re-pull rewrites when the content's fingerprint changed
+CONTENT_FIELDS = (
+    "title",
+    "body",
+    "url",
+    "media",
+    "link_url",
+    "link_title",
+    "link_description",
+    "quoted_external_id",
+    "labels",
+    "content_warning",
+    "is_sensitive",
+    "content_hash",
+)
 
 
 class SocialMessage(models.Model):
@@ -50,6 +67,31 @@ class SocialMessage(models.Model):
     repost_count = fields.Integer("Reposts")
     reply_count = fields.Integer("Reply count")
     company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    media = fields.Json(
+        help="Images, videos and sounds the post carries: links to the platform's copies with their alt text "
+        "(url, kind, alt, preview_url), never the files."
+    )
+    link_url = fields.Char("Link card URL")
+    link_title = fields.Char("Link card title")
+    link_description = fields.Text("Link card description")
+    quoted_external_id = fields.Char("Quotes (external ID)", help="The post this one quotes, stored or not.")
+    quoted_message_id = fields.Many2one(
+        "social.message", string="Quotes", compute="_compute_quoted_message_id", help="The quoted post, once stored."
+    )
+    labels = fields.Char(help="Moderation and self-labels of the post (Bluesky), comma-separated.")
+    content_warning = fields.Char(help="The warning the author put before the content (Mastodon).")
+    is_sensitive = fields.Boolean("Sensitive", help="Marked sensitive by its author or the platform.")
+    is_collapsed = fields.Boolean(
+        "Hidden by default", compute="_compute_is_collapsed", help="Labelled, sensitive or behind a content warning."
+    )
+    content_html = fields.Html(
+        "Content",
+        compute="_compute_content_html",
+        sanitize=True,
+        sanitize_attributes=True,
+        strip_style=True,
+        help="The body, then its media as links and its link card; folded when the post is labelled or sensitive.",
+    )
     content_hash = fields.Char(
         copy=False, help="Fingerprint of the content as the platform sent it: a re-pull rewrites it only on change."
     )
@@ -58,16 +100,71 @@ class SocialMessage(models.Model):
         ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
     ]
 
-    @api.depends("body")
+    @api.depends("body", "media")
     def _compute_body_text(self):
+        """The body as text; a post of media only reads as its media
+        (``[image: alt text]``), so that lists and searches find it."""
         for message in self:
-            message.body_text = html2plaintext(message.body or "").strip()
+            message.body_text = html2plaintext(message.body or "").strip() or "\n".join(
+                self._media_label(item) for item in message.media or ()
+            )
 
-    @api.depends("title", "body_text", "author_id")
+    @api.depends("title", "body_text", "author_id", "is_collapsed", "content_warning", "labels")
     def _compute_summary(self):
         for message in self:
-            text = message.title or message.body_text or ""
+            if message.is_collapsed:
+                reason = message.content_warning or message.labels or self.env._("sensitive")
+                text = self.env._("Hidden: %(reason)s", reason=reason)
+            else:
+                text = message.title or message.body_text or ""
             message.summary = (text[:60] + "…") if len(text) > 60 else text or message.external_id
+
+    @api.depends("labels", "content_warning", "is_sensitive")
+    def _compute_is_collapsed(self):
+        for message in self:
+            message.is_collapsed = bool(message.labels or message.content_warning or message.is_sensitive)
+
+    @api.depends("platform", "quoted_external_id")
+    def _compute_quoted_message_id(self):
+        """One search for the quoted posts of all of ``self``."""
+        wanted = [message.quoted_external_id for message in self if message.quoted_external_id]
+        found = self.search_fetch([("external_id", "in", wanted)], ["platform", "external_id"]) if wanted else []
+        by_key = {(quoted.platform, quoted.external_id): quoted for quoted in found}
+        for message in self:
+            message.quoted_message_id = by_key.get((message.platform, message.quoted_external_id), False)
+
+    def _media_label(self, item):
+        """``[image: alt text]``: how a medium reads as text and as a link."""
+        kinds = {
+            "image": self.env._("image"),
+            "video": self.env._("video"),
+            "gif": self.env._("GIF"),
+            "audio": self.env._("audio"),
+            "other": self.env._("attachment"),
+        }
+        kind = kinds.get(item.get("kind"), kinds["other"])
+        return f"[{kind}: {item['alt']}]" if item.get("alt") else f"[{kind}]"
+
+    @api.depends("body", "media", "link_url", "link_title", "link_description", "is_collapsed", "summary")
+    def _compute_content_html(self):
+        """The body, the media as links (remote images never load by
+        themselves) and the link card; inside a closed ``<details>`` whose
+        summary says why when the post is labelled or sensitive."""
+        for message in self:
+            content = Markup(message.body or "")
+            if message.media:
+                content += Markup("<ul>%s</ul>") % Markup().join(
+                    Markup('<li><a href="%s" target="_blank" rel="noopener noreferrer">%s</a></li>')
+                    % (item["url"], self._media_label(item))
+                    for item in message.media
+                )
+            if message.link_url:
+                content += Markup(
+                    '<blockquote><a href="%s" target="_blank" rel="noopener noreferrer">%s</a><br/>%s</blockquote>'
+                ) % (message.link_url, message.link_title or message.link_url, message.link_description or "")
+            if message.is_collapsed:
+                content = Markup("<details><summary>%s</summary>%s</details>") % (message.summary, content)
+            message.content_html = content
 
     @api.model
     def _odoo_values(self, post):
@@ -84,8 +181,30 @@ class SocialMessage(models.Model):
             "like_count": post.like_count,
             "repost_count": post.repost_count,
             "reply_count": post.reply_count,
-            "content_hash": hashlib.sha1(f"{post.title}\0{post.body_html}\0{post.url}".encode()).hexdigest(),
+            "media": [
+                {"url": item.url, "kind": item.kind, "alt": item.alt, "preview_url": item.preview_url}
+                for item in post.media
+            ]
+            or False,
+            "link_url": post.link_card.url if post.link_card else False,
+            "link_title": (post.link_card.title if post.link_card else "") or False,
+            "link_description": (post.link_card.description if post.link_card else "") or False,
+            "quoted_external_id": post.quoted_id or False,
+            "labels": ", ".join(post.labels) or False,
+            "content_warning": post.content_warning or False,
+            "is_sensitive": post.sensitive,
+            "content_hash": self._content_hash(post),
         }
+
+    @api.model
+    def _content_hash(self, post):
+        """The fingerprint of what a post shows; a post with nothing besides
+        its text keeps the fingerprint it had before media were read."""
+        content = f"{post.title}\0{post.body_html}\0{post.url}"
+        extras = (post.media, post.link_card, post.quoted_id, post.labels, post.content_warning, post.sensitive)
+        if any(extras):
+            content += "\0" + repr(extras)
+        return hashlib.sha1(content.encode()).hexdigest()
 
     @api.model
     def _upsert_posts(self, source, posts, identities, conversations):
@@ -140,7 +259,7 @@ class SocialMessage(models.Model):
         (no sanitizing to compare), and the engagement counts."""
         changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
         if message.content_hash != values["content_hash"]:
-            changed.update({name: values[name] for name in ("title", "body", "url", "content_hash")})
+            changed.update({name: values[name] for name in CONTENT_FIELDS})
         return changed
 
     @api.model

@@ -13,3 +13,4 @@ from . import test_bad_items
 from . import test_crash_safety
 from . import test_security
 from . import test_shipped_data
+from . import test_post_media

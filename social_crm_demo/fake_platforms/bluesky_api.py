@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from .server import LoopbackServer, Reply
 
@@ -109,12 +110,22 @@ class SamplePost:
     indexed_at: datetime
     parent: "SamplePost | None" = None
     root: "SamplePost | None" = None
-    quoted: "SamplePost | None" = None
     langs: tuple = ("en",)
     facets: list = field(default_factory=list)
     likes: int = 0
     reposts: int = 0
     replies: int = 0
+    #: ``(alt, width, height)`` of each image
+    images: tuple = ()
+    #: ``(alt, width, height)`` of a video
+    video: tuple = ()
+    #: ``(uri, title, description)`` of a link card
+    external: tuple = ()
+    quote: "SamplePost | None" = None
+    #: the author's self-labels (``porn``, ``sexual``, ``nudity``, ``graphic-media``)
+    self_labels: tuple = ()
+    #: ``(labeler DID, value, negated)`` of labels a moderation service applied
+    moderation: list = field(default_factory=list)
 
     @property
     def sort_at(self):
@@ -191,12 +202,14 @@ class BlueskyServer(LoopbackServer):
         return account
 
     def add_post(
-        self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0, quote=None, indexed_at=None
+        self, author, text, reply_to=None, at=None, langs=("en",), likes=0, reposts=0, indexed_at=None, **embeds
     ):
         """Publish a post (a reply when ``reply_to`` is given, a quote when
         ``quote`` is) and notify ``me`` of it when it mentions, answers or
         quotes ``me``. ``indexed_at``: when the AppView indexed it, by
-        default a moment after ``at``."""
+        default a moment after ``at``. ``embeds``: the ``images``,
+        ``video``, ``external``, ``quote`` and ``self_labels`` of
+        :class:`SamplePost`."""
         with self._lock:
             self._serial += 1
             if at is None:
@@ -212,11 +225,11 @@ class BlueskyServer(LoopbackServer):
                 indexed_at=indexed_at or at + timedelta(milliseconds=200 + self._serial % 700),
                 parent=reply_to,
                 root=(reply_to.root or reply_to) if reply_to else None,
-                quoted=quote,
                 langs=tuple(langs),
                 facets=self._facets(text),
                 likes=likes,
                 reposts=reposts,
+                **embeds,
             )
             self.posts[uri] = post
             author.posts += 1
@@ -250,6 +263,11 @@ class BlueskyServer(LoopbackServer):
                     }
                 )
 
+    def label(self, post, value, labeler="did:plc:ar7c4by46qjdydhdevvrndac", negated=False):
+        """A moderation service (Bluesky's own by default) labels ``post``,
+        or takes back its label (``negated``)."""
+        post.moderation.append((labeler, value, negated))
+
     def delete(self, post):
         """Delete ``post``: lookups skip it, threads show a notFoundPost and
         the notifications it caused are gone."""
@@ -264,8 +282,8 @@ class BlueskyServer(LoopbackServer):
             reason, subject = "reply", post.parent.uri
         elif any(f["features"][0].get("did") == self.me.did for f in post.facets):
             reason, subject = "mention", None
-        elif post.quoted is not None and post.quoted.author is self.me:
-            reason, subject = "quote", post.quoted.uri
+        elif post.quote is not None and post.quote.author is self.me:
+            reason, subject = "quote", post.quote.uri
         else:
             return
         self.notifications.append(
@@ -635,16 +653,158 @@ class BlueskyServer(LoopbackServer):
                 "root": {"uri": post.root.uri, "cid": post.root.cid},
                 "parent": {"uri": post.parent.uri, "cid": post.parent.cid},
             }
-        if post.quoted is not None:
-            record["embed"] = {
-                "$type": "app.bsky.embed.record",
-                "record": {"uri": post.quoted.uri, "cid": post.quoted.cid},
+        embed = BlueskyServer._record_embed(post)
+        if embed:
+            record["embed"] = embed
+        if post.self_labels:
+            record["labels"] = {
+                "$type": "com.atproto.label.defs#selfLabels",
+                "values": [{"val": value} for value in post.self_labels],
             }
         return record
 
+    @staticmethod
+    def _blob(post, name, mime):
+        return {
+            "$type": "blob",
+            "ref": {"$link": f"bafkrei{_b32('blob', post.uri, name, length=52)}"},
+            "mimeType": mime,
+            "size": 184_320,
+        }
+
+    @staticmethod
+    def _media_record(post):
+        if post.images:
+            images = [
+                {
+                    "alt": alt,
+                    "image": BlueskyServer._blob(post, str(i), "image/jpeg"),
+                    "aspectRatio": {"width": width, "height": height},
+                }
+                for i, (alt, width, height) in enumerate(post.images)
+            ]
+            return {"$type": "app.bsky.embed.images", "images": images}
+        if post.video:
+            alt, width, height = post.video
+            return {
+                "$type": "app.bsky.embed.video",
+                "video": BlueskyServer._blob(post, "video", "video/mp4"),
+                "alt": alt,
+                "aspectRatio": {"width": width, "height": height},
+            }
+        if post.external:
+            uri, title, description = post.external
+            external = {"uri": uri, "title": title, "description": description}
+            return {"$type": "app.bsky.embed.external", "external": external}
+        return None
+
+    @staticmethod
+    def _record_embed(post):
+        """The ``embed`` of the record as the author's app wrote it."""
+        media = BlueskyServer._media_record(post)
+        if post.quote is None:
+            return media
+        quoted = {"$type": "app.bsky.embed.record", "record": {"uri": post.quote.uri, "cid": post.quote.cid}}
+        if media is None:
+            return quoted
+        return {"$type": "app.bsky.embed.recordWithMedia", "record": quoted, "media": media}
+
+    @staticmethod
+    def _cdn(post, kind, name):
+        link = BlueskyServer._blob(post, name, "image/jpeg")["ref"]["$link"]
+        return f"https://cdn.bsky.app/img/{kind}/plain/{post.author.did}/{link}@jpeg"
+
+    def _media_view(self, post):
+        if post.images:
+            images = [
+                {
+                    "thumb": self._cdn(post, "feed_thumbnail", str(i)),
+                    "fullsize": self._cdn(post, "feed_fullsize", str(i)),
+                    "alt": alt,
+                    "aspectRatio": {"width": width, "height": height},
+                }
+                for i, (alt, width, height) in enumerate(post.images)
+            ]
+            return {"$type": "app.bsky.embed.images#view", "images": images}
+        if post.video:
+            alt, width, height = post.video
+            link = self._blob(post, "video", "video/mp4")["ref"]["$link"]
+            return {
+                "$type": "app.bsky.embed.video#view",
+                "cid": link,
+                "playlist": f"https://video.bsky.app/watch/{quote(post.author.did, safe='')}/{link}/playlist.m3u8",
+                "thumbnail": f"https://video.bsky.app/watch/{quote(post.author.did, safe='')}/{link}/thumbnail.jpg",
+                "alt": alt,
+                "aspectRatio": {"width": width, "height": height},
+            }
+        if post.external:
+            uri, title, description = post.external
+            return {
+                "$type": "app.bsky.embed.external#view",
+                "external": {
+                    "uri": uri,
+                    "title": title,
+                    "description": description,
+                    "thumb": self._cdn(post, "feed_thumbnail", "external"),
+                },
+            }
+        return None
+
+    def _quoted_view(self, quoted, nested=True):
+        """The ``record`` of an ``app.bsky.embed.record#view``: the quoted
+        post, or a ``viewNotFound`` once it is deleted."""
+        if quoted.uri not in self.posts:
+            return {"$type": "app.bsky.embed.record#viewNotFound", "uri": quoted.uri, "notFound": True}
+        view = {
+            "$type": "app.bsky.embed.record#viewRecord",
+            "uri": quoted.uri,
+            "cid": quoted.cid,
+            "author": self.profile_basic(quoted.author),
+            "value": self.record(quoted),
+            "labels": self.labels_view(quoted),
+            "likeCount": quoted.likes,
+            "replyCount": quoted.replies,
+            "repostCount": quoted.reposts,
+            "quoteCount": 0,
+            "indexedAt": iso(quoted.indexed_at),
+        }
+        embed = self.embed_view(quoted, nested=False) if nested else None
+        if embed:
+            view["embeds"] = [embed]
+        return view
+
+    def embed_view(self, post, nested=True):
+        """The post view's ``embed``, hydrated as the AppView does: the
+        quoted post with its own embeds, a quote inside it without them."""
+        media = self._media_view(post)
+        if post.quote is None:
+            return media
+        quoted = {"$type": "app.bsky.embed.record#view", "record": self._quoted_view(post.quote, nested=nested)}
+        if not nested:
+            return quoted if media is None else media
+        if media is None:
+            return quoted
+        return {"$type": "app.bsky.embed.recordWithMedia#view", "record": quoted, "media": media}
+
+    @staticmethod
+    def labels_view(post):
+        """``com.atproto.label.defs#label`` of the author's self-labels and
+        of moderation services."""
+        stamp = iso(post.indexed_at)
+        labels = [
+            {"src": post.author.did, "uri": post.uri, "cid": post.cid, "val": value, "cts": stamp}
+            for value in post.self_labels
+        ]
+        for labeler, value, negated in post.moderation:
+            label = {"ver": 1, "src": labeler, "uri": post.uri, "cid": post.cid, "val": value, "cts": stamp}
+            if negated:
+                label["neg"] = True
+            labels.append(label)
+        return labels
+
     def post_view(self, post):
         """``app.bsky.feed.defs#postView``."""
-        return {
+        view = {
             "uri": post.uri,
             "cid": post.cid,
             "author": self.profile_basic(post.author),
@@ -655,8 +815,12 @@ class BlueskyServer(LoopbackServer):
             "quoteCount": 0,
             "indexedAt": iso(post.indexed_at),
             "viewer": {"threadMuted": False, "embeddingDisabled": False},
-            "labels": [],
+            "labels": self.labels_view(post),
         }
+        embed = self.embed_view(post)
+        if embed:
+            view["embed"] = embed
+        return view
 
     def notification_view(self, notification):
         """``app.bsky.notification.listNotifications#notification``."""
@@ -668,7 +832,7 @@ class BlueskyServer(LoopbackServer):
             "record": self.record(notification["post"]) if "post" in notification else notification["record"],
             "isRead": False,
             "indexedAt": iso(notification["sort_at"]),
-            "labels": [],
+            "labels": self.labels_view(notification["post"]) if "post" in notification else [],
         }
         if notification.get("reasonSubject"):
             view["reasonSubject"] = notification["reasonSubject"]

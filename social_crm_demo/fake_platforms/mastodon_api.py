@@ -61,6 +61,11 @@ class Status:
     favourites: int = 0
     reblogs: int = 0
     replies: int = 0
+    sensitive: bool = False
+    #: ``(type, description)`` of each attachment (image, video, gifv, audio)
+    media: tuple = ()
+    #: ``(url, title, description)`` of the link card the instance fetched
+    card: tuple = ()
 
 
 @dataclass
@@ -164,8 +169,13 @@ class MastodonApi(LoopbackServer):
         visibility="public",
         language="en",
         spoiler_text="",
+        sensitive=False,
+        media=(),
+        card=(),
     ):
-        """Publish a status; ``mention`` mentions the owner, which notifies it."""
+        """Publish a status; ``mention`` mentions the owner, which notifies it.
+        ``media``: ``(type, description)`` of each attachment; ``card``:
+        ``(url, title, description)`` of the link card."""
         self._clock += timedelta(minutes=1)
         mentions = (self.owner,) if mention else ()
         if reply_to is not None and reply_to.account is not account and reply_to.account not in mentions:
@@ -181,6 +191,9 @@ class MastodonApi(LoopbackServer):
             tags=(tag,) if tag else (),
             mentions=mentions,
             spoiler_text=spoiler_text,
+            sensitive=sensitive,
+            media=tuple(media),
+            card=tuple(card),
             favourites=len(self.statuses) * 7 % 23,
             reblogs=len(self.statuses) % 4,
         )
@@ -330,6 +343,50 @@ class MastodonApi(LoopbackServer):
             "fields": fields,
         }
 
+    def _attachment_json(self, status, index, kind, description):
+        """A ``MediaAttachment``: a remote status's media is served from this
+        instance's cache (``url``), the origin's copy is ``remote_url``."""
+        media_id = f"{status.id}{index:02d}"
+        path = f"/system/media_attachments/files/{media_id[:3]}/{media_id[3:6]}/{media_id[6:9]}"
+        extension = {"image": "jpeg", "audio": "mp3"}.get(kind, "mp4")
+        origin = f"https://{status.account.domain}" if status.account.domain else None
+        return {
+            "id": media_id,
+            "type": kind,
+            "url": f"{self.url}{'/cache' if origin else ''}{path}/original/{media_id}.{extension}",
+            "preview_url": f"{self.url}{'/cache' if origin else ''}{path}/small/{media_id}.jpeg",
+            "remote_url": f"{origin}{path}/original/{media_id}.{extension}" if origin else None,
+            "preview_remote_url": None,
+            "text_url": None,
+            "meta": {"original": {"width": 1600, "height": 1200, "size": "1600x1200", "aspect": 1.3333333333333333}},
+            "description": description,
+            "blurhash": "UFBWY:8_0Jxv4nWBofV@0KRj%MM{oLofWBj[",
+        }
+
+    @staticmethod
+    def _card_json(url, title, description):
+        """A ``PreviewCard`` as the instance fetched it from the link's page."""
+        return {
+            "url": url,
+            "title": title,
+            "description": description,
+            "language": "en",
+            "type": "link",
+            "author_name": "",
+            "author_url": "",
+            "provider_name": "",
+            "provider_url": "",
+            "html": "",
+            "width": 400,
+            "height": 210,
+            "image": None,
+            "image_description": "",
+            "embed_url": "",
+            "blurhash": None,
+            "published_at": None,
+            "authors": [],
+        }
+
     def status_json(self, status):
         url, uri = self._account_urls(status.account)
         mentions = "".join(
@@ -347,7 +404,8 @@ class MastodonApi(LoopbackServer):
             "created_at": iso(status.created_at),
             "in_reply_to_id": parent.id if parent else None,
             "in_reply_to_account_id": parent.account.id if parent else None,
-            "sensitive": bool(status.spoiler_text),
+            # a content warning marks the media sensitive too
+            "sensitive": status.sensitive or bool(status.spoiler_text),
             "spoiler_text": status.spoiler_text,
             "visibility": status.visibility,
             "language": status.language,
@@ -366,7 +424,7 @@ class MastodonApi(LoopbackServer):
             "reblog": None,
             "application": None if status.account.domain else {"name": "Web", "website": None},
             "account": self.account_json(status.account),
-            "media_attachments": [],
+            "media_attachments": [self._attachment_json(status, i, *item) for i, item in enumerate(status.media)],
             "mentions": [
                 {
                     "id": a.id,
@@ -378,7 +436,7 @@ class MastodonApi(LoopbackServer):
             ],
             "tags": [{"name": t, "url": f"{self.url}/tags/{t}"} for t in status.tags],
             "emojis": [],
-            "card": None,
+            "card": self._card_json(*status.card) if status.card else None,
             "poll": None,
         }
         for key in self.broken.get(status.id, ()):

@@ -29,6 +29,7 @@ DEFAULT_FIELDS = {
     "tweet.fields": ("id", "text", "edit_history_tweet_ids"),
     "user.fields": ("id", "name", "username"),
     "dm_event.fields": ("id", "event_type", "text"),
+    "media.fields": ("media_key", "type"),
 }
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 INVALID_REQUEST = "https://api.twitter.com/2/problems/invalid-request"
@@ -135,6 +136,8 @@ class XApi(LoopbackServer):
         self.rate_limit, self.window = rate_limit, window
         self.page_cap = page_cap
         self.users, self.tweets, self.dm_events = {}, {}, {}
+        #: media_key -> the media object X serves in ``includes.media``
+        self.media = {}
         self.deleted = set()
         self.account = None
         self.bearer_token = "AAAAAAAAAAAAAAAAAAAAALoopbackBearer%2Fx0Token"
@@ -225,9 +228,45 @@ class XApi(LoopbackServer):
             "access_token_secret": self.access_token_secret,
         }
 
-    def add_tweet(self, author_id, text, reply_to=None, quote_of=None, created_at=None, lang="en"):
+    def add_media(self, kind, alt_text=None):
+        """A media upload (``photo``, ``video`` or ``animated_gif``) as X
+        describes it: a photo has its ``url``, a video or GIF a still
+        (``preview_image_url``) and MP4 ``variants``; its key for ``add_tweet``."""
+        number = 1_860_000_000_000_000_000 + len(self.media)
+        prefix = {"photo": 3, "video": 7, "animated_gif": 16}[kind]
+        media = {"media_key": f"{prefix}_{number}", "type": kind, "width": 1600, "height": 1200}
+        if kind == "photo":
+            media["url"] = f"https://pbs.twimg.com/media/G{number:x}.jpg"
+        else:
+            folder = "ext_tw_video" if kind == "video" else "tweet_video"
+            media["preview_image_url"] = f"https://pbs.twimg.com/{folder}_thumb/{number}/pu/img/still.jpg"
+            base = f"https://video.twimg.com/{folder}/{number}"
+            media["variants"] = [
+                {"content_type": "application/x-mpegURL", "url": f"{base}/pl/a.m3u8"},
+                {"bit_rate": 256000, "content_type": "video/mp4", "url": f"{base}/vid/480x360/low.mp4"},
+                {"bit_rate": 2176000, "content_type": "video/mp4", "url": f"{base}/vid/1280x720/high.mp4"},
+            ]
+            if kind == "video":
+                media["duration_ms"] = 12_345
+        if alt_text is not None:
+            media["alt_text"] = alt_text
+        self.media[media["media_key"]] = media
+        return media["media_key"]
+
+    def add_tweet(
+        self,
+        author_id,
+        text,
+        reply_to=None,
+        quote_of=None,
+        created_at=None,
+        lang="en",
+        media_keys=(),
+        possibly_sensitive=False,
+    ):
         """A tweet; ``text`` is plain, stored with ``&``, ``<`` and ``>``
-        escaped as X sends them. A reply joins its parent's conversation."""
+        escaped as X sends them. A reply joins its parent's conversation.
+        ``media_keys`` come from :meth:`add_media`."""
         moment = self._tick(created_at)
         tweet_id = self._next_id(moment)
         parent = self.tweets[reply_to] if reply_to else None
@@ -241,6 +280,7 @@ class XApi(LoopbackServer):
             "author_id": author_id,
             "created_at": x_time(moment),
             "lang": lang,
+            "possibly_sensitive": possibly_sensitive,
             "conversation_id": parent["conversation_id"] if parent else tweet_id,
             "public_metrics": {
                 "retweet_count": 0,
@@ -256,6 +296,8 @@ class XApi(LoopbackServer):
             parent["public_metrics"]["reply_count"] += 1
         if references:
             tweet["referenced_tweets"] = references
+        if media_keys:
+            tweet["attachments"] = {"media_keys": list(media_keys)}
         if quote_of:
             self.tweets[quote_of]["public_metrics"]["quote_count"] += 1
         self._words[tweet_id] = text.lower()
@@ -589,8 +631,10 @@ class XApi(LoopbackServer):
             return status, page
         expansions = self._fields(request, "expansions")
         payload = {"data": [self._view(t, request, "tweet.fields") for t in page]} if page else {}
-        users, included, errors = [], {}, []
+        users, included, errors, media = [], {}, [], []
         for tweet in page:
+            if "attachments.media_keys" in expansions:
+                media += tweet.get("attachments", {}).get("media_keys", ())
             if "author_id" in expansions:
                 users.append(tweet["author_id"])
             if "in_reply_to_user_id" in expansions and tweet.get("in_reply_to_user_id"):
@@ -605,7 +649,15 @@ class XApi(LoopbackServer):
                 included[target["id"]] = target
                 if "referenced_tweets.id.author_id" in expansions:
                     users.append(target["author_id"])
-        return 200, self._with_includes(request, payload, users, included, errors, meta)
+        payload = self._with_includes(request, payload, users, included, errors, meta)
+        if media:
+            fields = self._fields(request, "media.fields")
+            media_views = [
+                {name: value for name, value in self.media[key].items() if name in fields}
+                for key in dict.fromkeys(media)
+            ]
+            payload["includes"] = {"media": media_views, **payload.get("includes", {})}
+        return 200, payload
 
     def _with_includes(self, request, payload, user_ids, tweets, errors, meta):
         includes = {}
