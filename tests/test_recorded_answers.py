@@ -242,9 +242,16 @@ def test_a_long_problem_detail_is_quoted_capped(api):
     assert len(said) == ANSWER_TEXT_MAX and said.endswith("…")
 
 
-def test_bluesky_xrpc_message_reaches_the_message():
+@pytest.mark.parametrize(
+    "answer, error, said",
+    [
+        ("bluesky/auth_missing", AuthError, "(AuthMissing: Authentication Required); reconnect the source"),
+        ("bluesky/upstream_failure", UnavailableError, "is failing (HTTP 502: UpstreamFailure: Upstream Failure)"),
+    ],
+)
+def test_bluesky_xrpc_message_reaches_the_message(answer, error, said):
     with BlueskyServer() as server:
-        server.script("app.bsky.notification.listNotifications", recorded("bluesky/auth_missing"))
+        server.script("app.bsky.notification.listNotifications", recorded(answer))
         settings = SourceSettings(
             platform="bluesky",
             mode="mentions",
@@ -253,23 +260,6 @@ def test_bluesky_xrpc_message_reaches_the_message():
             credentials={"identifier": server.me.handle, "app_password": server.app_password},
             allow_local=True,
         )
-        with pytest.raises(AuthError) as raised:
+        with pytest.raises(error) as raised:
             list(client_for(settings).pull(None))
-    assert "(AuthMissing: Authentication Required); reconnect the source" in raised.value.message
-
-
-def test_bluesky_xrpc_message_of_a_failing_server_reaches_the_message():
-    with BlueskyServer() as server:
-        failing = recorded("bluesky/upstream_failure")
-        server.script("app.bsky.notification.listNotifications", failing)
-        settings = SourceSettings(
-            platform="bluesky",
-            mode="mentions",
-            target="",
-            api_url=server.url,
-            credentials={"identifier": server.me.handle, "app_password": server.app_password},
-            allow_local=True,
-        )
-        with pytest.raises(UnavailableError) as raised:
-            list(client_for(settings).pull(None))
-    assert "is failing (HTTP 502: UpstreamFailure: Upstream Failure)" in raised.value.message
+    assert said in raised.value.message
