@@ -118,9 +118,14 @@ def _embedded_ipv4(address):
 def is_public_address(address):
     """Whether a source not marked local may connect to ``address``: a global
     unicast address that embeds no private one."""
-    if address.is_multicast or not address.is_global or (address.version == 6 and address in _LOCAL_NAT64):
+    if address.is_multicast or (address.version == 6 and address in _LOCAL_NAT64):
         return False
-    return all(ip.is_global and not ip.is_multicast for ip in _embedded_ipv4(address))
+    embedded = _embedded_ipv4(address)
+    if embedded:
+        # where the packets end up decides, not how this Python's table
+        # (which changed within 3.11) ranks the IPv6 range that carries them
+        return all(ip.is_global and not ip.is_multicast for ip in embedded)
+    return address.is_global
 
 
 def _normal_host(host):
