@@ -18,8 +18,21 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 
-#: what the baseline copies from the posts the pipeline stored
-CONTENT_FIELDS = ("title", "body", "url", "posted_at", "visibility", "direction", "language", "like_count")
+#: what the pipeline stores besides the post's content: identity, links to
+#: other records, bookkeeping; the baseline sets its own
+NOT_CONTENT = {"external_id", "platform", "source_id", "company_id", "parent_id", "parent_external_id"}
+
+
+def content_fields(env):
+    """Every column a sync fills from a post's content (text, dates, counts,
+    media, link card, labels, fingerprint...): the baseline copies them all,
+    so that both sides write the same rows whatever fields posts gain."""
+    return [
+        name
+        for name, field in env["social.message"]._fields.items()
+        if field.store and field.column_type and not field.compute and not field.relational
+        and not field.automatic and name not in NOT_CONTENT
+    ]
 
 
 def peak_rss_mb():
@@ -116,7 +129,7 @@ def run_pipeline(env, posts, authors, threads, seed):
             for source in sources:
                 if not source._sync():
                     sys.exit(f"bench: {source.name} failed: {source.last_error}")
-        stored = env["social.message"].search_read([("source_id", "in", sources.ids)], list(CONTENT_FIELDS))
+        stored = env["social.message"].search_read([("source_id", "in", sources.ids)], content_fields(env))
         return stored, meter
     finally:
         x_process.terminate()
@@ -137,7 +150,7 @@ def run_bare_create(env, rows):
     )
     values = [
         {
-            **{name: row[name] for name in CONTENT_FIELDS},
+            **{name: value for name, value in row.items() if name != "id"},
             "platform": "feed",
             "external_id": f"bench-post-{n}",
             "conversation_id": conversations[n % 800].id,

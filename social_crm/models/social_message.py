@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, html2plaintext
+from odoo.tools import html2plaintext
 
 from .. import channels
 from .platforms import PLATFORMS
@@ -266,30 +266,25 @@ class SocialMessage(models.Model):
     def _link_parents(self, platform, created):
         """Thread what the creation could not: new replies whose parent came
         in the same batch, and stored replies that arrived before a parent
-        among ``created``. One search and one UPDATE, each led by an index,
-        whatever the batch size."""
-        new_ids = {message.external_id: message.id for message in created}
-        if not new_ids:
+        among ``created``. One search led by an index; the links are written
+        by the flush that also writes the new posts' computed text, so that a
+        new reply's row is updated once, whatever the batch size."""
+        new_by_external_id = {message.external_id: message for message in created}
+        if not new_by_external_id:
             return
-        waiting = created.filtered(lambda message: message.parent_external_id and not message.parent_id)
+        waiting = created.filtered(
+            lambda message: message.parent_external_id in new_by_external_id and not message.parent_id
+        )
         waiting |= self.search_fetch(
-            [("platform", "=", platform), ("parent_id", "=", False), ("parent_external_id", "in", list(new_ids))],
+            [
+                ("platform", "=", platform),
+                ("parent_id", "=", False),
+                ("parent_external_id", "in", list(new_by_external_id)),
+            ],
             ["parent_external_id"],
         )
-        links = {
-            reply.id: new_ids[reply.parent_external_id] for reply in waiting if reply.parent_external_id in new_ids
-        }
-        if not links:
-            return
-        self.flush_model(["parent_id"])
-        self.env.cr.execute(
-            SQL(
-                "UPDATE social_message SET parent_id = link.parent_id FROM (VALUES %s) AS link(id, parent_id)"
-                " WHERE social_message.id = link.id",
-                SQL(", ").join(SQL("(%s, %s)", reply_id, parent_id) for reply_id, parent_id in links.items()),
-            )
-        )
-        self.invalidate_model(["parent_id", "child_ids"])
+        for parent_external_id, replies in waiting.grouped("parent_external_id").items():
+            replies.parent_id = new_by_external_id[parent_external_id]
 
     @api.model
     def _cron_apply_retention(self):
