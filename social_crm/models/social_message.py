@@ -95,6 +95,8 @@ class SocialMessage(models.Model):
     content_hash = fields.Char(
         copy=False, help="Fingerprint of the content as the platform sent it: a re-pull rewrites it only on change."
     )
+    idea_checked = fields.Boolean(copy=False, help="Read once by the scheduled capture of ideas.")
+    idea_vote_ids = fields.One2many("social.idea.vote", "message_id", string="Ideas raised")
 
     _sql_constraints = [
         ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
@@ -165,6 +167,18 @@ class SocialMessage(models.Model):
             if message.is_collapsed:
                 content = Markup("<details><summary>%s</summary>%s</details>") % (message.summary, content)
             message.content_html = content
+
+    def action_capture_idea(self):
+        """Capture these messages as ideas by hand (grouped with a similar
+        idea when there is one) and open the idea."""
+        ideas = self.env["social.idea"]._capture([(message, None) for message in self], method="manual")
+        ideas |= self.idea_vote_ids.idea_id
+        action = self.env["ir.actions.act_window"]._for_xml_id("social_crm.social_idea_action")
+        if len(ideas) == 1:
+            action.update(res_id=ideas.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("id", "in", ideas.ids)]
+        return action
 
     @api.model
     def _odoo_values(self, post):
