@@ -184,7 +184,8 @@ class SocialSending(models.Model):
             commit = not module.current_test
         Line = self.env["social.sending.line"]
         Line._fail_interrupted()
-        Line.flush_model()
+        Line.flush_model(["state", "sending_id"])
+        self.flush_model(["state"])
         self.env.cr.execute(
             SQL(
                 """SELECT line.id FROM social_sending_line line
