@@ -92,7 +92,14 @@ def test_similar_ideas_score_high_and_unrelated_ones_low():
     assert dark == dark_again == ["dark", "mode"]
     assert similarity(dark, dark_modes) == 1.0, "plurals are stemmed"
     assert similarity(dark, export) == 0.0
-    assert similarity(keywords("export orders to CSV"), keywords("exporting invoices to CSV")) == 0.5
+    assert similarity(keywords("export orders to CSV"), keywords("exporting invoices to CSV")) == 2 / 3
+    # the customer's own words around the same idea do not sink it
+    assert similarity(keywords("the tent came in green"), keywords("a green tent, like the old one")) == 2 / 3
+
+
+def test_one_shared_word_is_not_enough():
+    assert similarity(keywords("green tent porch"), keywords("green kayak paddle")) == 0.0
+    assert similarity(["hammock"], keywords("hammock stand")) == 1.0
 
 
 def test_empty_keywords_are_never_similar():

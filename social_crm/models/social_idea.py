@@ -11,8 +11,8 @@ _logger = logging.getLogger(__name__)
 
 #: messages the scheduled capture reads per batch
 CAPTURE_BATCH = 1000
-#: default Jaccard index from which two ideas' keywords make one idea
-DEFAULT_SIMILARITY = 0.5
+#: default similarity from which two ideas' keywords make one idea
+DEFAULT_SIMILARITY = 0.6
 NAME_LENGTH = 80
 
 

@@ -6,13 +6,16 @@ language: a phrase applies to messages in its language, or of no known
 language. Text is compared case-, accent- and space-insensitively, on whole
 words.
 
-*Similarity* is the Jaccard index of two ideas' keyword sets: the words of
-the message once the capturing phrase, stop words and request words
-(``please``, ``add``, ``feature``) are dropped, crudely stemmed (``exports``
-and ``exporting`` are ``export``). ``dark mode for the app, please`` and ``it
-would be great if the app had a dark mode`` are both {dark, mode}: 1.0.
-Deliberately simple and explainable: synonyms (``night theme``) are not
-grouped, which a person does by merging two ideas.
+*Similarity* compares two ideas' keyword sets: the words of the message
+once the capturing phrase, stop words and request words (``please``,
+``add``, ``feature``) are dropped, crudely stemmed (``exports`` and
+``exporting`` are ``export``). It is the overlap coefficient, the share of
+the smaller set found in the other, counted only when they share two
+keywords (or the whole of a one-word set): customers add their own words
+around the same idea (``a green tent, like the old one`` is {green, tent,
+old}; ``the tent came in green`` is {tent, came, green}: 2/3), which would
+sink a Jaccard index. Deliberately simple and explainable: synonyms
+(``night theme`` for ``dark mode``) are not grouped.
 """
 
 import re
@@ -30,7 +33,7 @@ STOP_WORDS = frozenset(
     would could should can will shall may might must not no yes very really just also too more most some any all
     there here what which who whom when where why how please add adding added feature request requests great nice
     cool love like want wish hope idea suggestion suggest could allow let make able option support way use using
-    used thing things something anything lot get got app
+    used thing things something anything lot get got app one
     le la les un une des du de et ou mais si en au aux pour par avec sur dans ce cet cette ces il elle ils elles
     je tu nous vous mon ma mes ton ta tes son sa ses est sont etre avoir ai as avons avez ont serait pourriez
     merci svp ajouter ajout fonctionnalite genial bien
@@ -103,8 +106,11 @@ def keywords(text):
 
 
 def similarity(first, second):
-    """Jaccard index of two keyword collections, from 0 to 1."""
+    """Overlap coefficient of two keyword collections, from 0 to 1; 0 when
+    they share fewer than two keywords (unless one has a single one)."""
     first, second = set(first), set(second)
-    if not first or not second:
+    smaller = min(len(first), len(second))
+    shared = len(first & second)
+    if not smaller or shared < min(2, smaller):
         return 0.0
-    return len(first & second) / len(first | second)
+    return shared / smaller

@@ -16,3 +16,4 @@ from . import test_shipped_data
 from . import test_post_media
 from . import test_segment
 from . import test_sending
+from . import test_idea
