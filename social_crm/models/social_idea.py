@@ -2,7 +2,6 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.modules import module
 
 from .. import reach
 from .platforms import INFO

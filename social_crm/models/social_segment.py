@@ -79,5 +79,9 @@ class SocialSegment(models.Model):
             "type": "ir.actions.act_window",
             "res_model": "social.sending",
             "view_mode": "form",
-            "context": {"default_segment_id": self.id, "default_name": self.name, "default_company_id": self.company_id.id},
+            "context": {
+                "default_segment_id": self.id,
+                "default_name": self.name,
+                "default_company_id": self.company_id.id,
+            },
         }

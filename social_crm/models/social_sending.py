@@ -4,7 +4,6 @@ from odoo.modules import module
 from odoo.tools import SQL
 
 from .. import reach
-from .platforms import INFO
 
 #: lines a scheduled run handles before it commits and reports progress
 SEND_BATCH = 200
@@ -51,9 +50,7 @@ class SocialSending(models.Model):
     dm_body = fields.Text("Direct message text")
     email_subject = fields.Char()
     email_body = fields.Html(sanitize=True)
-    reply_body = fields.Text(
-        "Notice", help="Told to each customer who raised the idea, in their thread or by email."
-    )
+    reply_body = fields.Text("Notice", help="Told to each customer who raised the idea, in their thread or by email.")
     user_id = fields.Many2one("res.users", string="Sent by", readonly=True, copy=False)
     sent_at = fields.Datetime("Started", readonly=True, copy=False)
     line_ids = fields.One2many("social.sending.line", "sending_id", string="Recipient lines", readonly=True)
@@ -91,7 +88,9 @@ class SocialSending(models.Model):
                 except reach.PlaceholderError as error:
                     raise ValidationError(
                         self.env._(
-                            "%(field)s: %(error)s", field=self._fields[name].get_description(self.env)["string"], error=error
+                            "%(field)s: %(error)s",
+                            field=self._fields[name].get_description(self.env)["string"],
+                            error=error,
                         )
                     ) from error
 
@@ -199,6 +198,8 @@ class SocialSending(models.Model):
         lines = Line.browse(row[0] for row in self.env.cr.fetchall())
         lines._deliver(commit=commit)
         queued = self.search([("state", "=", "queued")])
-        remaining = dict(Line._read_group([("sending_id", "in", queued.ids), ("state", "=", "pending")], ["sending_id"], ["__count"]))
+        remaining = dict(
+            Line._read_group([("sending_id", "in", queued.ids), ("state", "=", "pending")], ["sending_id"], ["__count"])
+        )
         queued.filtered(lambda sending: sending not in remaining).write({"state": "done"})
         self.env["ir.cron"]._notify_progress(done=len(lines), remaining=sum(remaining.values()))

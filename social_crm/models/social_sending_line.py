@@ -97,7 +97,10 @@ class SocialSendingLine(models.Model):
         query for the blacklist of the whole batch)."""
         emails = {line: line._email_to() for line in self if line.channel == "email"}
         listed = set(
-            self.env["mail.blacklist"].sudo().search([("email", "in", [e for e in emails.values() if e])]).mapped("email")
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "in", [e for e in emails.values() if e])])
+            .mapped("email")
         )
         reasons = {}
         for line in self:

@@ -26,8 +26,7 @@ WORD = re.compile(r"\w+")
 
 #: words that say nothing about what the idea is (English, French, German,
 #: Spanish): articles, pronouns, auxiliaries and the words of requests
-STOP_WORDS = frozenset(
-    """
+STOP_WORDS = frozenset("""
     a an the and or but if then than so to of in on at by for with from as into about this that these those it its
     i me my we our you your he she they them their is are was were be been being am do does did done have has had
     would could should can will shall may might must not no yes very really just also too more most some any all
@@ -40,8 +39,7 @@ STOP_WORDS = frozenset(
     der die das ein eine einen und oder aber wenn dann zu von mit fur auf im ist sind ich du wir ihr sie es
     bitte hinzufugen ware toll schon gut
     el los las un una unos y o pero si para por con en es son yo tu nosotros ellos seria genial agregar anadir
-    """.split()
-)
+    """.split())
 
 SUFFIXES = ("ing", "ed", "es", "s")
 

@@ -48,7 +48,9 @@ class TestIdeas(ReachCase):
         self.assertEqual(green.stage_id, self.env.ref("social_crm.social_idea_stage_new"))
         self.assertNotEqual(gpx.idea_vote_ids.idea_id, green, "unrelated ideas stay apart")
         self.assertEqual(use.idea_vote_ids.idea_id.kind, "use")
-        ideas = self.env["social.idea"].search([("vote_ids.message_id.author_id", "in", (self.ana_account | self.ben_account | self.anonymous).ids)])
+        ideas = self.env["social.idea"].search(
+            [("vote_ids.message_id.author_id", "in", (self.ana_account | self.ben_account | self.anonymous).ids)]
+        )
         self.assertEqual(len(ideas), 3, "the late order, the French message and our own post are no ideas")
         self.assertEqual(green_1.idea_vote_ids.rule_phrase, "it would be great if")
 

@@ -50,7 +50,9 @@ class TestSegment(ReachCase):
         self.assertEqual(self.members("[('social_days_since_post', '<=', 30)]"), self.ana)
         self.assertEqual(self.members("[('social_days_since_post', '>', 30)]"), self.bob | self.cyd, "never posted")
         self.assertEqual(self.members("[('social_days_since_post', '<', 5)]"), self.env["res.partner"])
-        self.assertEqual(self.members("[('social_post_count', '>=', 1), ('category_id', 'in', %s)]" % self.beta.ids), self.ana)
+        self.assertEqual(
+            self.members(f"[('social_post_count', '>=', 1), ('category_id', 'in', {self.beta.ids})]"), self.ana
+        )
         self.assertEqual(self.members("[('city', '=', 'Lyon'), ('social_platforms', '=', False)]"), self.cyd)
 
     def test_a_new_account_moves_a_contact_into_the_segment(self):

@@ -28,7 +28,9 @@ class TestSendingEmail(ReachCase):
         cls.eve = member("Eve Invalid", email="not an email")
         cls.account(cls.ana, "mastodon", handle="ana@camp.example")
         cls.env["mail.blacklist"].create({"email": "bea@example.com"})
-        cls.segment = cls.env["social.segment"].create({"name": "Campers", "domain": f"[('category_id', 'in', {cls.tag.ids})]"})
+        cls.segment = cls.env["social.segment"].create(
+            {"name": "Campers", "domain": f"[('category_id', 'in', {cls.tag.ids})]"}
+        )
 
     def sending(self, user=None, **values):
         return (
