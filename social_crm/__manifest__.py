@@ -7,7 +7,9 @@
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
     "depends": ["mail", "crm"],
-    "external_dependencies": {"python": ["feedparser", "lxml", "publicsuffixlist", "requests", "python-twitter-v2"]},
+    "external_dependencies": {
+        "python": ["feedparser", "lxml", "publicsuffixlist", "regex", "requests", "python-twitter-v2"]
+    },
     "data": [
         "security/social_crm_groups.xml",
         "security/ir.model.access.csv",
