@@ -17,6 +17,7 @@
         "data/ir_sequence_data.xml",
         "data/social_case_stage_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_alias_data.xml",
         "views/social_source_views.xml",
         "views/social_identity_views.xml",
         "views/social_identity_suggestion_views.xml",
@@ -26,6 +27,7 @@
         "views/social_case_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/social_reply_wizard_views.xml",
         "views/social_crm_menus.xml",
     ],
     "demo": [

@@ -9,3 +9,4 @@ from . import social_case_stage
 from . import social_case
 from . import res_partner
 from . import res_config_settings
+from . import mail_canned_response
