@@ -16,3 +16,4 @@ from . import social_idea_stage
 from . import social_idea_rule
 from . import social_idea
 from . import social_idea_vote
+from . import mail_canned_response

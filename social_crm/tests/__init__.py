@@ -17,3 +17,4 @@ from . import test_post_media
 from . import test_segment
 from . import test_sending
 from . import test_idea
+from . import test_reply
