@@ -184,7 +184,7 @@ class SocialIdea(models.Model):
         lines = []
         for (kind, record_id), vote in latest.items():
             message = vote.message_id
-            publishes = getattr(INFO[message.platform], "publishes", False)
+            publishes = INFO[message.platform].publishes and message.conversation_id.source_id
             has_email = vote.partner_id.email or vote.identity_id.email
             channel = "reply" if publishes or not has_email else "email"
             lines.append(

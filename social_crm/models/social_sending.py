@@ -11,6 +11,8 @@ SEND_BATCH = 200
 #: what a sender may write in a template, each filled per recipient
 PLACEHOLDERS = ("name", "first_name", "handle", "platform", "company", "idea")
 
+LINE_STATES = ("pending", "sending", "waiting", "sent", "skipped", "failed")
+
 #: template field -> whether it is HTML
 TEMPLATES = {"post_body": False, "dm_body": False, "email_subject": False, "email_body": True, "reply_body": False}
 
@@ -70,8 +72,9 @@ class SocialSending(models.Model):
             )
         }
         for sending in self:
-            by_state = {state: counts.get((sending.id, state), 0) for state in ("pending", "sent", "skipped", "failed")}
-            sending.pending_count = by_state["pending"]
+            by_state = {state: counts.get((sending.id, state), 0) for state in LINE_STATES}
+            # claimed or waiting for the platform: not sent yet either
+            sending.pending_count = by_state["pending"] + by_state["sending"] + by_state["waiting"]
             sending.sent_count = by_state["sent"]
             sending.skipped_count = by_state["skipped"]
             sending.failed_count = by_state["failed"]
@@ -183,6 +186,7 @@ class SocialSending(models.Model):
             commit = not module.current_test
         Line = self.env["social.sending.line"]
         Line._fail_interrupted()
+        Line._follow_waiting()
         Line.flush_model(["state", "sending_id"])
         self.flush_model(["state"])
         self.env.cr.execute(
@@ -198,8 +202,15 @@ class SocialSending(models.Model):
         lines = Line.browse(row[0] for row in self.env.cr.fetchall())
         lines._deliver(commit=commit)
         queued = self.search([("state", "=", "queued")])
-        remaining = dict(
-            Line._read_group([("sending_id", "in", queued.ids), ("state", "=", "pending")], ["sending_id"], ["__count"])
-        )
-        queued.filtered(lambda sending: sending not in remaining).write({"state": "done"})
-        self.env["ir.cron"]._notify_progress(done=len(lines), remaining=sum(remaining.values()))
+        open_lines = {
+            (sending, state): count
+            for sending, state, count in Line._read_group(
+                [("sending_id", "in", queued.ids), ("state", "in", ("pending", "waiting"))],
+                ["sending_id", "state"],
+                ["__count"],
+            )
+        }
+        queued.filtered(lambda sending: not any(key[0] == sending for key in open_lines)).write({"state": "done"})
+        # lines waiting for the platform are followed on the next scheduled run, not now
+        remaining = sum(count for (_sending, state), count in open_lines.items() if state == "pending")
+        self.env["ir.cron"]._notify_progress(done=len(lines), remaining=remaining)

@@ -49,6 +49,7 @@ class SocialSendingLine(models.Model):
         [
             ("pending", "To send"),
             ("sending", "Publishing"),
+            ("waiting", "Waiting for the platform"),
             ("sent", "Sent"),
             ("skipped", "Skipped"),
             ("failed", "Failed"),
@@ -62,6 +63,13 @@ class SocialSendingLine(models.Model):
     sent_at = fields.Datetime()
     mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null", index="btree_not_null")
     url = fields.Char("Published at", help="The post or message as the platform published it.")
+    outbound_id = fields.Many2one(
+        "social.message",
+        string="Published message",
+        ondelete="set null",
+        index="btree_not_null",
+        help="The post, direct message or reply as published, or its draft kept with the platform's reason.",
+    )
 
     _sql_constraints = [
         (
@@ -157,9 +165,78 @@ class SocialSendingLine(models.Model):
             line.write({"state": "sent", "mail_id": mail.id, "sent_at": now})
 
     def _deliver_publish(self, commit=False):
-        """Publishing on the platforms comes with the reply branch's
-        contract; until then a line says so."""
-        self.write({"state": "failed", "error": self.env._("Publishing on the platforms is not available yet.")})
+        """Publish this line through the outbound messages of the reply
+        composer (one publishing path): a new post on our account, a direct
+        message, or a reply to the customer's message. With ``commit``
+        (scheduled runs), the line is claimed and committed before the
+        platform is called and its result committed after, so that a run
+        killed during the call never publishes it again."""
+        self.ensure_one()
+        if commit:
+            self.write({"state": "sending"})
+            # claim before the call: a kill after it leaves the line claimed, failed by the next run
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        outbound = self._outbound_draft()
+        outbound._publish()
+        self._record_outbound(outbound)
+        if commit:
+            # the platform answered: keep its answer whatever happens to the next line
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _outbound_draft(self):
+        """The draft outbound message of this line. A reply goes in the
+        customer's thread; a post or direct message starts in a conversation
+        of the sending's own, which the publication moves to its real thread."""
+        Message = self.env["social.message"]
+        if self.channel == "reply":
+            message = self.reply_to_id
+            return Message._create_outbound(message.conversation_id, self._render("reply_body"), parent=message)
+        sending = self.sending_id
+        source = sending.source_id
+        conversation = self.env["social.conversation"].create(
+            {
+                "platform": source.platform,
+                "thread_key": self._thread_key(),
+                "source_id": source.id,
+                "company_id": sending.company_id.id,
+                "team_id": source.team_id.id,
+            }
+        )
+        if self.channel == "dm":
+            return Message._create_outbound(conversation, self._render("dm_body"), recipient=self.identity_id)
+        text = self._render("post_body")
+        handle = self._placeholder_values()["handle"]
+        if handle not in text:
+            text = f"{handle} {text}"
+        return Message._create_outbound(conversation, text)
+
+    def _thread_key(self):
+        """The key of the conversation a post or direct message starts in."""
+        return f"social.sending.line:{self.id}"
+
+    def _record_outbound(self, outbound):
+        """The line's result from its outbound message: sent once published,
+        failed with the platform's words, or waiting while the platform is
+        out or rate-limits us (the reply cron publishes it later)."""
+        values = {"outbound_id": outbound.id}
+        if outbound.state == "published":
+            values.update(state="sent", sent_at=outbound.posted_at, url=outbound.url or False, error=False)
+        elif outbound.state == "queued":
+            values.update(state="waiting", error=outbound.failure_reason)
+        else:
+            values.update(state="failed", error=outbound.failure_reason)
+        self.write(values)
+        # a published post or direct message moved to its thread: drop the one it started in
+        self.env["social.conversation"].search(
+            [("thread_key", "=", self._thread_key()), ("post_ids", "=", False)]
+        ).unlink()
+
+    @api.model
+    def _follow_waiting(self):
+        """Lines waiting for the platform take the result of their message
+        once the reply cron published it or gave up."""
+        for line in self.search([("state", "=", "waiting"), ("outbound_id.state", "in", ("published", "failed"))]):
+            line._record_outbound(line.outbound_id)
 
     @api.model
     def _fail_interrupted(self):

@@ -3,7 +3,11 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.social_crm_demo.fake_platforms import MastodonApi
+
 from .common_reach import ReachCase
+
+MASTODON_TOKEN = "mastodon-reach-token"
 
 
 @tagged("post_install", "-at_install")
@@ -159,3 +163,115 @@ class TestSendingEmail(ReachCase):
         other = self.env["social.segment"].create({"name": "Elsewhere", "company_id": self.other_company.id})
         with self.assertRaises(AccessError):
             self.sending(segment_id=other.id)
+
+
+@tagged("post_install", "-at_install")
+class TestSendingPlatforms(ReachCase):
+    """Public posts and direct messages to a segment go through the reply
+    composer's publishing to a loopback Mastodon, which records what it got;
+    opt-outs per channel and the platform's refusals are on the lines."""
+
+    def setUp(self):
+        super().setUp()
+        self.api = MastodonApi(token=MASTODON_TOKEN)
+        self.api.start()
+        self.addCleanup(self.api.stop)
+        alice = self.api.add_account("alice", "Alice Brook", domain="fosstodon.org")
+        bob = self.api.add_account("bob", "Bob Stone", domain="mastodon.social")
+        self.api.post(alice, "love the Ridge tent", mention=True)
+        self.api.post(bob, "the Ridge tent is fine", mention=True)
+        self.source = self.env["social.source"].create(
+            {
+                "name": "Our Mastodon",
+                "platform": "mastodon",
+                "mode": "mentions",
+                "target": "",
+                "api_url": self.api.url,
+                "local_network": True,
+                "access_token": MASTODON_TOKEN,
+            }
+        )
+        self.source.action_sync()
+        Partner = self.env["res.partner"]
+        self.tag = self.env["res.partner.category"].create({"name": "Ridge owners"})
+        self.alice = Partner.create({"name": "Alice Brook", "category_id": [(4, self.tag.id)]})
+        self.bob = Partner.create({"name": "Bob Stone", "category_id": [(4, self.tag.id)], "social_optout_dm": True})
+        self.carl = Partner.create({"name": "Carl Offline", "category_id": [(4, self.tag.id)]})
+        identities = self.env["social.identity"].search([("platform", "=", "mastodon")])
+        identities.filtered(lambda identity: identity.name == "Alice Brook").partner_id = self.alice
+        identities.filtered(lambda identity: identity.name == "Bob Stone").partner_id = self.bob
+        self.segment = self.env["social.segment"].create(
+            {"name": "Ridge owners", "domain": f"[('category_id', 'in', {self.tag.ids})]"}
+        )
+
+    def send(self, **values):
+        sending = (
+            self.env["social.sending"]
+            .with_user(self.sender)
+            .create({"name": "Ridge news", "segment_id": self.segment.id, "source_id": self.source.id, **values})
+        )
+        sending.action_send()
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress"):
+            self.env["social.sending"]._cron_send()
+        return sending
+
+    def line(self, sending, partner, channel):
+        return sending.sudo().line_ids.filtered(lambda line: line.partner_id == partner and line.channel == channel)
+
+    def test_posts_and_direct_messages_respect_each_channel_opt_out(self):
+        sending = self.send(
+            use_post=True,
+            post_body="thanks for camping with the Ridge, {first_name}!",
+            use_dm=True,
+            dm_body="Hi {first_name}, a Ridge fly is 20% off for you.",
+        )
+        self.assertEqual(
+            self.api.published,
+            [
+                {"status": "@alice@fosstodon.org thanks for camping with the Ridge, Alice!", "visibility": "public"},
+                {"status": "@alice@fosstodon.org Hi Alice, a Ridge fly is 20% off for you.", "visibility": "direct"},
+                {"status": "@bob@mastodon.social thanks for camping with the Ridge, Bob!", "visibility": "public"},
+            ],
+        )
+        self.assertRecordValues(
+            self.line(sending, self.alice, "post") | self.line(sending, self.bob, "dm"),
+            [{"state": "sent", "skip_reason": False}, {"state": "skipped", "skip_reason": "optout"}],
+        )
+        for channel in ("post", "dm"):
+            self.assertEqual(self.line(sending, self.carl, channel).skip_reason, "no_account")
+        post = self.line(sending, self.alice, "post").outbound_id
+        self.assertRecordValues(post, [{"state": "published", "direction": "outbound", "visibility": "public"}])
+        self.assertTrue(self.line(sending, self.alice, "post").url)
+        self.assertEqual(post.conversation_id.thread_key, post.external_id, "in the thread of the new post")
+        self.assertFalse(
+            self.env["social.conversation"].search([("thread_key", "=like", "social.sending.line:%")]),
+            "no empty conversation left behind",
+        )
+        self.assertEqual(sending.state, "done")
+
+    def test_a_refusal_is_recorded_with_the_platforms_words(self):
+        self.bob.social_optout_post = True
+        with self.assertLogs("odoo.addons.social_crm.models.social_message", "WARNING"):
+            sending = self.send(use_post=True, post_body="{name} " + "Ridge " * 100)
+        line = self.line(sending, self.alice, "post")
+        self.assertEqual(line.state, "failed")
+        self.assertIn("Validation failed: Text character limit of 500 exceeded", line.error)
+        self.assertEqual(line.outbound_id.state, "failed", "the draft is kept to retry")
+        self.assertFalse(self.api.published)
+        self.assertEqual(self.line(sending, self.bob, "post").skip_reason, "optout")
+        self.assertEqual(sending.failed_count, 1)
+
+    def test_a_shipped_idea_is_told_in_the_customers_thread(self):
+        alice_post = self.env["social.message"].search([("author_id.partner_id", "=", self.alice.id)])
+        action = alice_post.action_capture_idea()
+        idea = self.env["social.idea"].browse(action["res_id"])
+        idea.stage_id = self.env.ref("social_crm.social_idea_stage_shipped")
+        sending = self.env["social.sending"].browse(idea.with_user(self.sender).action_tell_customers()["res_id"])
+        sending.with_user(self.sender).action_send()
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress"):
+            self.env["social.sending"]._cron_send()
+        line = sending.sudo().line_ids
+        self.assertRecordValues(line, [{"channel": "reply", "state": "sent", "reply_to_id": alice_post.id}])
+        self.assertEqual(self.api.published[0]["in_reply_to_id"], alice_post.external_id.rsplit(":", 1)[-1])
+        self.assertTrue(self.api.published[0]["status"].startswith("@alice@fosstodon.org Hi Alice, you suggested it"))
+        self.assertEqual(line.outbound_id.parent_id, alice_post)
