@@ -3,7 +3,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.social_crm_demo.fake_platforms import MastodonApi
+from odoo.addons.social_crm_demo.fake_platforms import MastodonApi, Reply
 
 from .common_reach import ReachCase
 
@@ -275,3 +275,20 @@ class TestSendingPlatforms(ReachCase):
         self.assertEqual(self.api.published[0]["in_reply_to_id"], alice_post.external_id.rsplit(":", 1)[-1])
         self.assertTrue(self.api.published[0]["status"].startswith("@alice@fosstodon.org Hi Alice, you suggested it"))
         self.assertEqual(line.outbound_id.parent_id, alice_post)
+
+    def test_an_outage_waits_for_the_retry_and_then_counts_as_sent(self):
+        self.bob.social_optout_post = True
+        self.api.fail(
+            "/api/v1/statuses", Reply(503, '{"error": "Service Unavailable"}', {"Content-Type": "application/json"})
+        )
+        with self.assertLogs("odoo.addons.social_crm.models.social_message", "WARNING"):
+            sending = self.send(use_post=True, post_body="news for {name}")
+        line = self.line(sending, self.alice, "post")
+        self.assertEqual(line.state, "waiting")
+        self.assertEqual(sending.state, "queued", "not done while a line waits")
+        self.env["social.message"]._cron_publish_queued()
+        with patch.object(type(self.env["ir.cron"]), "_notify_progress"):
+            self.env["social.sending"]._cron_send()
+        self.assertEqual(line.state, "sent")
+        self.assertEqual(sending.state, "done")
+        self.assertEqual([item["status"] for item in self.api.published], ["@alice@fosstodon.org news for Alice Brook"])
