@@ -5,8 +5,10 @@ from odoo.tools import SQL
 
 from .. import reach
 
-#: lines a scheduled run handles before it commits and reports progress
+#: lines a scheduled run handles before it commits
 SEND_BATCH = 200
+#: batches per scheduled call, after which it reports progress and is called again
+MAX_BATCHES = 10
 
 #: what a sender may write in a template, each filled per recipient
 PLACEHOLDERS = ("name", "first_name", "handle", "platform", "company", "idea")
@@ -173,20 +175,37 @@ class SocialSending(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_send(self, batch_size=SEND_BATCH, commit=None):
-        """Send one batch of pending lines, oldest sending first, and report
-        progress: the scheduler calls again while lines remain. A line is
+    def _cron_send(self, batch_size=SEND_BATCH, max_batches=MAX_BATCHES, commit=None):
+        """Send pending lines in batches, oldest sending first, and report
+        progress (the scheduler calls again while lines remain). A line is
         sent once: an email line is queued to Odoo's outgoing mail in the
-        same transaction that marks it sent; a line published on a platform
-        is claimed and committed before the call (see
-        :meth:`social.sending.line._deliver_publish`), so a run killed during
-        the call leaves it claimed, and the next run marks it failed rather
-        than publishing it twice."""
+        transaction that marks it sent, one commit per batch; a line
+        published on a platform is claimed and committed before the call
+        (see :meth:`social.sending.line._deliver_publish`), so a run killed
+        during the call leaves it claimed, and the next run marks it failed
+        rather than publishing it twice. ``commit``: by default outside tests."""
         if commit is None:
             commit = not module.current_test
         Line = self.env["social.sending.line"]
         Line._fail_interrupted()
         Line._follow_waiting()
+        done = 0
+        for _batch in range(max_batches):
+            lines = self._next_lines(batch_size)
+            if not lines:
+                break
+            lines._deliver(commit=commit)
+            done += len(lines)
+            if commit:
+                # one commit per batch: its lines are marked sent with their emails queued, or neither
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._close_finished()
+        remaining = Line.search_count([("state", "=", "pending"), ("sending_id.state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _next_lines(self, batch_size):
+        Line = self.env["social.sending.line"]
         Line.flush_model(["state", "sending_id"])
         self.flush_model(["state"])
         self.env.cr.execute(
@@ -199,18 +218,19 @@ class SocialSending(models.Model):
                 batch_size,
             )
         )
-        lines = Line.browse(row[0] for row in self.env.cr.fetchall())
-        lines._deliver(commit=commit)
+        return Line.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _close_finished(self):
+        """Queued sendings with no line left to send or waiting for the
+        platform are done."""
         queued = self.search([("state", "=", "queued")])
-        open_lines = {
-            (sending, state): count
-            for sending, state, count in Line._read_group(
-                [("sending_id", "in", queued.ids), ("state", "in", ("pending", "waiting"))],
-                ["sending_id", "state"],
+        open_sendings = {
+            sending
+            for sending, _count in self.env["social.sending.line"]._read_group(
+                [("sending_id", "in", queued.ids), ("state", "in", ("pending", "sending", "waiting"))],
+                ["sending_id"],
                 ["__count"],
             )
         }
-        queued.filtered(lambda sending: not any(key[0] == sending for key in open_lines)).write({"state": "done"})
-        # lines waiting for the platform are followed on the next scheduled run, not now
-        remaining = sum(count for (_sending, state), count in open_lines.items() if state == "pending")
-        self.env["ir.cron"]._notify_progress(done=len(lines), remaining=remaining)
+        queued.filtered(lambda sending: sending not in open_sendings).write({"state": "done"})

@@ -18,3 +18,4 @@ from . import test_segment
 from . import test_sending
 from . import test_idea
 from . import test_reply
+from . import test_sending_crash

@@ -54,7 +54,7 @@ class TestSendingEmail(ReachCase):
 
     def run_cron(self, batch_size=200):
         with patch.object(type(self.env["ir.cron"]), "_notify_progress") as progress:
-            self.env["social.sending"]._cron_send(batch_size=batch_size)
+            self.env["social.sending"]._cron_send(batch_size=batch_size, max_batches=1)
         return progress.call_args.kwargs
 
     def results(self, sending):
@@ -98,7 +98,7 @@ class TestSendingEmail(ReachCase):
         # the first batch is killed once Ana's email is queued, before the
         # commit that ends it: its whole transaction is lost
         with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-            self.env["social.sending"]._cron_send(batch_size=2)
+            self.env["social.sending"]._cron_send(batch_size=2, max_batches=1)
             self.env.flush_all()
             self.assertEqual(self.env["mail.mail"].search_count(ana_mails), 1)
             raise RuntimeError("kill -9")
