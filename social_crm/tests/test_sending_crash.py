@@ -1,23 +1,16 @@
 """A scheduled sending killed with ``kill -9`` keeps every batch it
 committed and the next run sends the rest: each recipient gets one email,
-none is lost. The cron runs in a real Odoo process (``module.current_test``
-is False there, so it commits as in production), on fixtures this test
-commits through its own cursor and removes at the end."""
+none is lost. The cron runs in a real Odoo process (see
+:mod:`.cron_process`), on fixtures this test commits and removes."""
 
 import logging
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import config
+from odoo.tests import tagged
+
+from .cron_process import CronProcessCase
 
 _logger = logging.getLogger(__name__)
 
@@ -26,13 +19,7 @@ BATCH = 10
 RUN_TIMEOUT = 120
 
 CRON_SCRIPT = """
-import sys
-import odoo
-from odoo.modules.registry import Registry
-
-rcfile, db, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
-odoo.tools.config.parse_config(["-c", rcfile, "-d", db, "--log-level=warn", "--no-http"])
-registry = Registry(db)
+batch = int(args[0])
 with registry.cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
     env["social.sending"]._cron_send(batch_size=batch, max_batches=10**6)
@@ -41,7 +28,7 @@ print("cron done", flush=True)
 
 
 @tagged("post_install", "-at_install")
-class TestKilledSending(TransactionCase):
+class TestKilledSending(CronProcessCase):
     def setUp(self):
         super().setUp()
         with self.committed() as env:
@@ -59,14 +46,6 @@ class TestKilledSending(TransactionCase):
             sending.action_send()
             self.ids = {"tag": tag.id, "segment": segment.id, "sending": sending.id}
         self.addCleanup(self.remove_committed)
-        handle, self.log = tempfile.mkstemp(prefix="social_crm_sending_", suffix=".log")
-        os.close(handle)
-        self.addCleanup(os.unlink, self.log)
-
-    @contextmanager
-    def committed(self):
-        with self.registry.cursor() as cr:  # commits when the block ends without error
-            yield api.Environment(cr, SUPERUSER_ID, {})
 
     def remove_committed(self):
         with self.committed() as env:
@@ -96,23 +75,8 @@ class TestKilledSending(TransactionCase):
             mails, partners = env.cr.fetchone()
         return states, mails, partners
 
-    def start_cron(self):
-        env = {**os.environ, "PYTHONPATH": str(Path(odoo.__file__).resolve().parent.parent)}
-        with open(self.log, "ab") as log:
-            process = subprocess.Popen(  # pylint: disable=consider-using-with  # killed or waited by the test
-                [sys.executable, "-c", CRON_SCRIPT, config.rcfile, self.env.cr.dbname, str(BATCH)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        self.addCleanup(lambda: process.poll() is None and process.kill())
-        return process
-
-    def output(self):
-        return Path(self.log).read_text(encoding="utf-8", errors="replace")[-3000:]
-
     def test_a_sending_killed_between_batches_sends_each_email_once(self):
-        process = self.start_cron()
+        process = self.start_cron(CRON_SCRIPT, BATCH)
         deadline = time.monotonic() + RUN_TIMEOUT
         while "sent" not in self.state()[0]:
             self.assertIsNone(process.poll(), f"the run ended before a batch was committed:\n{self.output()}")
@@ -131,7 +95,7 @@ class TestKilledSending(TransactionCase):
         _logger.info(
             "sending killed after %s of %s recipients committed; the next run sends the rest", sent, RECIPIENTS
         )
-        process = self.start_cron()
+        process = self.start_cron(CRON_SCRIPT, BATCH)
         self.assertEqual(process.wait(RUN_TIMEOUT), 0, self.output())
         states, mails, partners = self.state()
         self.assertEqual(states, {"sent": (RECIPIENTS, RECIPIENTS)})
