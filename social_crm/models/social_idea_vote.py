@@ -8,6 +8,7 @@ class SocialIdeaVote(models.Model):
     _description = "Idea Mention"
     _order = "posted_at desc, id desc"
     _rec_name = "message_id"
+    _inherit = ["social.access.mixin"]
 
     idea_id = fields.Many2one("social.idea", required=True, index=True, ondelete="cascade")
     message_id = fields.Many2one("social.message", required=True, index=True, ondelete="cascade")

@@ -84,6 +84,16 @@ class SocialSending(models.Model):
             handled = sending.line_count - sending.pending_count
             sending.progress = 100.0 * handled / sending.line_count if sending.line_count else 0.0
 
+    def write(self, vals):
+        """Its state moves by its buttons only, and what was sent stays as
+        it was sent: the report shows what recipients got."""
+        if not self.env.su:
+            if {"state", "user_id", "sent_at"} & set(vals):
+                raise AccessError(self.env._("A sending's state changes with Send and Stop only."))
+            if any(sending.state != "draft" for sending in self) and set(vals) - {"name"}:
+                raise UserError(self.env._("Only the name of a sending that started can change."))
+        return super().write(vals)
+
     @api.constrains(*TEMPLATES)
     def _check_templates(self):
         for sending in self:

@@ -104,6 +104,8 @@ class TestIdeas(ReachCase):
         with self.assertRaises(UserError):
             idea.action_tell_customers()
         idea.stage_id = self.env.ref("social_crm.social_idea_stage_shipped")
+        with self.assertRaises(AccessError):
+            idea.with_user(self.social_user).action_tell_customers()
         sending = self.env["social.sending"].browse(idea.with_user(self.sender).action_tell_customers()["res_id"])
         with self.assertRaises(AccessError):
             sending.with_user(self.social_user).action_send()
@@ -130,3 +132,8 @@ class TestIdeas(ReachCase):
             self.env["social.idea.rule"].with_user(self.social_user).create({"phrase": "gimme"})
         with self.assertRaises(AccessError):
             idea.vote_ids.write({"idea_id": False})
+        elsewhere = self.env["social.idea"].create({"name": "Elsewhere", "company_id": self.other_company.id})
+        with self.assertRaises(AccessError):
+            self.env["social.idea.vote"].with_user(self.social_user).create(
+                {"idea_id": elsewhere.id, "message_id": message.id}
+            )

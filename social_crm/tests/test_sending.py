@@ -159,6 +159,15 @@ class TestSendingEmail(ReachCase):
         draft.with_user(self.social_manager).action_send()
         self.assertEqual(draft.state, "queued")
 
+    def test_state_and_sent_content_cannot_be_forged(self):
+        draft = self.sending()
+        with self.assertRaises(AccessError):
+            draft.write({"state": "done"})
+        draft.action_send()
+        with self.assertRaises(UserError):
+            draft.write({"email_body": "<p>Something else</p>"})
+        draft.write({"name": "Autumn sale (week 1)"})
+
     def test_a_sender_cannot_send_for_another_company(self):
         other = self.env["social.segment"].create({"name": "Elsewhere", "company_id": self.other_company.id})
         with self.assertRaises(AccessError):
