@@ -15,6 +15,7 @@ SKIP_REASONS = [
     ("blacklisted", "Email blacklisted"),
     ("no_email", "No valid email"),
     ("no_account", "No account on our platform"),
+    ("duplicate", "Email address already reached"),
     ("cancelled", "Sending cancelled"),
 ]
 
@@ -101,8 +102,9 @@ class SocialSendingLine(models.Model):
 
     def _skip_reasons(self):
         """``{line: reason}`` for those that must not be sent, from the
-        contacts' opt-outs and the email blacklist as they are now (one
-        query for the blacklist of the whole batch)."""
+        contacts' opt-outs and the email blacklist as they are now, and the
+        addresses the sending already reached (contacts who share one get
+        one email): one query for each, whatever the batch size."""
         emails = {line: line._email_to() for line in self if line.channel == "email"}
         listed = set(
             self.env["mail.blacklist"]
@@ -110,6 +112,12 @@ class SocialSendingLine(models.Model):
             .search([("email", "in", [e for e in emails.values() if e])])
             .mapped("email")
         )
+        reached = {
+            (line.sending_id, line._email_to())
+            for line in self.search(
+                [("sending_id", "in", self.sending_id.ids), ("channel", "=", "email"), ("state", "=", "sent")]
+            )
+        }
         reasons = {}
         for line in self:
             optout = OPTOUT_FIELDS[line.channel]
@@ -119,10 +127,14 @@ class SocialSendingLine(models.Model):
                 reasons[line] = "no_email"
             elif line.channel == "email" and emails[line] in listed:
                 reasons[line] = "blacklisted"
+            elif line.channel == "email" and (line.sending_id, emails[line]) in reached:
+                reasons[line] = "duplicate"
             elif line.channel in ("post", "dm") and not line.identity_id:
                 reasons[line] = "no_account"
             elif line.channel == "reply" and not line.reply_to_id:
                 reasons[line] = "no_account"
+            elif line.channel == "email":
+                reached.add((line.sending_id, emails[line]))
         return reasons
 
     def _deliver(self, commit=False):

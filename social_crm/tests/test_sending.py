@@ -83,6 +83,21 @@ class TestSendingEmail(ReachCase):
         self.assertIn("Dear Ana &lt;b&gt;Bold&lt;/b&gt; (@ana@camp.example), from", mail.body_html, "values escaped")
         self.assertEqual(mail.state, "outgoing", "queued to Odoo's outgoing mail")
 
+    def test_contacts_sharing_an_address_get_one_email(self):
+        twins = self.env["res.partner"].create(
+            [
+                {"name": f"Twin {index}", "email": "twins@example.com", "category_id": [(4, self.tag.id)]}
+                for index in range(3)
+            ]
+        )
+        sending = self.sending()
+        sending.action_send()
+        self.run_cron(batch_size=6)  # one twin in the first batch, two in the second
+        self.run_cron(batch_size=6)
+        results = sorted(self.results(sending)[twin] for twin in twins)
+        self.assertEqual(results, [("sent", False), ("skipped", "duplicate"), ("skipped", "duplicate")])
+        self.assertEqual(self.env["mail.mail"].search_count([("recipient_ids", "in", twins.ids)]), 1)
+
     def test_the_report_groups_lines_by_result(self):
         sending = self.sending()
         sending.action_send()
