@@ -350,7 +350,8 @@ class SocialMessage(models.Model):
         message to ``recipient``. A private X thread has no replies: it is
         answered by a direct message to the customer."""
         if not recipient and conversation.platform == "x" and conversation.visibility == "private":
-            recipient = (parent or conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]).author_id
+            latest = conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]
+            recipient = (parent or latest).author_id
         return self.create(
             {
                 "platform": conversation.platform,
@@ -476,7 +477,9 @@ class SocialMessage(models.Model):
             }
         )
         self._log_on_case(
-            self.env._("Not published on %(platform)s: %(reason)s", platform=self._platform_label(), reason=error.message),
+            self.env._(
+                "Not published on %(platform)s: %(reason)s", platform=self._platform_label(), reason=error.message
+            ),
             self.env._("The draft is kept on the reply: retry it from there."),
         )
 
@@ -502,6 +505,5 @@ class SocialMessage(models.Model):
                 # one commit per message: a message published stays published
                 # whatever happens to the next one
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(
-            done=len(queued), remaining=self.search_count([("state", "=", "queued")]) if len(queued) == batch_size else 0
-        )
+        remaining = self.search_count([("state", "=", "queued")]) if len(queued) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)

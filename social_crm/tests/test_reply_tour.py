@@ -56,7 +56,8 @@ class TestReplyTour(HttpCase):
             api.published,
             [
                 {
-                    "status": f"@alice@fosstodon.org Sorry Alice Brook, a seam-sealing kit for {case.reference} is on its way.",
+                    "status": "@alice@fosstodon.org Sorry Alice Brook, "
+                    f"a seam-sealing kit for {case.reference} is on its way.",
                     "visibility": "public",
                     "in_reply_to_id": question.id,
                 }
