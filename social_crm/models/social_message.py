@@ -349,15 +349,16 @@ class SocialMessage(models.Model):
         """A draft reply in ``conversation`` to ``parent``, or a direct
         message to ``recipient``. A private X thread has no replies: it is
         answered by a direct message to the customer."""
+        parent = parent or self.browse()
         if not recipient and conversation.platform == "x" and conversation.visibility == "private":
             latest = conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]
-            recipient = (parent or latest).author_id
+            recipient = (parent if parent.direction == "inbound" else latest).author_id
         return self.create(
             {
                 "platform": conversation.platform,
                 "conversation_id": conversation.id,
                 "source_id": conversation.source_id.id,
-                "parent_id": parent.id if parent and not recipient else False,
+                "parent_id": parent.id if not recipient else False,
                 "recipient_id": recipient.id if recipient else False,
                 "body": plaintext2html(text),
                 "direction": "outbound",

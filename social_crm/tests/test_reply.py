@@ -112,6 +112,17 @@ class TestReplyX(ReplyCase):
         self.assertEqual(dm.conversation_id.thread_key, self.api.dm_events[dm.external_id]["dm_conversation_id"])
         self.assertEqual(dm.conversation_id.case_id, self.case)
 
+    def test_a_reply_in_a_private_x_thread_is_a_direct_message_to_the_customer(self):
+        self.api.add_dm(self.ana["id"], self.api.account, "hello, my order?")
+        credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in self.api.credentials("user").items()}
+        dm_source = self.pulled_source("x", "dm", f"{self.api.url}/2", **credentials)
+        case, conversation = self.open_case(dm_source, "Ana Moreau")
+        self.send(case, body="Checking it now")
+        self.assertEqual(
+            self.api.published, [{"kind": "dm", "participant_id": self.ana["id"], "text": "Checking it now"}]
+        )
+        self.assertEqual(case.reply_ids.conversation_id, conversation)
+
     def test_handoff_posts_the_acknowledgement_then_continues_by_direct_message(self):
         self.send(
             self.case, action="action_handoff", body="We'll take this to DM, {name}", private_body="Your order number?"
