@@ -407,12 +407,14 @@ class SocialMessage(models.Model):
             self._record_failure(channels.ConfigError(self.env._("The conversation has no source to publish with.")))
             return
         client = channels.client_for(source._channel_settings())
+        # one key per message and database: a retry after a lost answer is published once
+        key = f"social-crm-{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}-{self.id}"
         try:
             if self.recipient_id:
                 recipient = channels.Recipient(self.recipient_id.external_id, self.recipient_id.handle or "")
-                published = client.send_direct(recipient, self.body_text)
+                published = client.send_direct(recipient, self.body_text, idempotency_key=key)
             else:
-                published = client.publish(self.body_text, reply_to=self._reply_target())
+                published = client.publish(self.body_text, reply_to=self._reply_target(), idempotency_key=key)
         except channels.ChannelError as error:
             self._record_failure(error)
         else:

@@ -133,6 +133,17 @@ class TestReplyX(ReplyCase):
         self.assertEqual(self.case.reply_ids.mapped("state"), ["published", "published"])
         self.assertEqual(sorted(self.case.conversation_ids.mapped("visibility")), ["private", "public"])
 
+    def test_a_refused_direct_message_keeps_its_draft_and_leaves_the_public_thread_public(self):
+        self.api.closed_dms.add(self.ana["id"])
+        with self.assertLogs(MESSAGE_LOGGER, "WARNING"):
+            self.send(self.case, action="action_private_message", body="Your order number?")
+        draft = self.case.reply_ids
+        self.assertRecordValues(
+            draft, [{"state": "failed", "failure_type": "refused", "conversation_id": self.conversation.id}]
+        )
+        self.assertIn("You cannot send messages to this user", draft.failure_reason)
+        self.assertRecordValues(self.conversation, [{"visibility": "public", "post_count": 1}])
+
     def test_a_refused_acknowledgement_sends_nothing_private(self):
         self.api.add_tweet(self.api.account, "We'll take this to DM")
         with self.assertLogs(MESSAGE_LOGGER, "WARNING"):
@@ -253,6 +264,10 @@ class TestReplyMastodon(ReplyCase):
         self.assertEqual(reply.state, "published")
         self.assertEqual(len(self.case.reply_ids), 1)
         self.assertEqual(self.api.published[0]["status"], "@alice@fosstodon.org Shorter: yes.")
+        # both attempts carried the message's one idempotency key: a lost answer is not published twice
+        keys = {r.headers.get("idempotency-key") for r in self.api.requests if r.path == "/api/v1/statuses"}
+        self.assertEqual(len(keys), 1)
+        self.assertTrue(keys.pop().endswith(f"-{reply.id}"))
 
 
 @tagged("post_install", "-at_install")
