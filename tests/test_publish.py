@@ -322,3 +322,13 @@ def test_platforms_declare_what_they_publish():
         "mastodon": (True, True, 500),
         "bluesky": (True, False, 300),
     }
+
+
+def test_mastodon_publishes_once_what_is_sent_again_with_the_same_idempotency_key(mastodon):
+    client = mastodon_client(mastodon)
+    first = client.publish("hello again", idempotency_key="social-crm-db-7")
+    second = client.publish("hello again", idempotency_key="social-crm-db-7")
+    assert first == second
+    assert len(mastodon.published) == 1
+    sent = [r for r in mastodon.requests if r.path == "/api/v1/statuses"]
+    assert [r.headers["idempotency-key"] for r in sent] == ["social-crm-db-7", "social-crm-db-7"]

@@ -140,18 +140,21 @@ class ChannelClient:
         """:meth:`pull` for a mode of the platform."""
         raise NotImplementedError
 
-    def publish(self, text, reply_to=None, visibility=None):
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
         """Publish ``text`` as the source's account: a reply to the
         :class:`~.records.ReplyTarget` ``reply_to``, else a new post.
         ``visibility`` is the platform's own (Mastodon ``public``,
         ``unlisted``, ``private``, ``direct``); None keeps the thread's.
+        ``idempotency_key``, the same for every attempt at one message, lets
+        a platform that supports it (Mastodon) publish it once even when an
+        answer was lost and the message is sent again.
         Returns :class:`~.records.Published`; a refusal raises a
         :class:`~.errors.ChannelError` quoting the platform (a
         :class:`~.errors.RefusedError` for the content, an
         :class:`~.errors.AuthError` for revoked or expired credentials)."""
         raise UnsupportedError(f"{self.info.label} has no API to publish replies")
 
-    def send_direct(self, recipient, text):
+    def send_direct(self, recipient, text, idempotency_key=None):
         """Send ``text`` privately to the :class:`~.records.Recipient`;
         returns :class:`~.records.Published`, raises as :meth:`publish`."""
         raise UnsupportedError(f"{self.info.label} has no direct messages we can send")

@@ -579,7 +579,7 @@ class BlueskyClient(ChannelClient):
 
     # -- publishing -----------------------------------------------------
 
-    def publish(self, text, reply_to=None, visibility=None):
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
         """An ``app.bsky.feed.post`` record, or a reply naming its thread's
         root and its parent by URI and CID (the CIDs are looked up when the
         target lacks them); refused before any call beyond 300 graphemes."""
@@ -617,7 +617,7 @@ class BlueskyClient(ChannelClient):
             cid=values.text(created.get("cid")),
         )
 
-    def send_direct(self, recipient, text):
+    def send_direct(self, recipient, text, idempotency_key=None):
         raise UnsupportedError(
             "Bluesky direct messages live on a separate chat service that app passwords cannot reach: "
             "continue by email"

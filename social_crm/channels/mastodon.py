@@ -214,7 +214,7 @@ class MastodonClient(ChannelClient):
     # Publishing
     # ------------------------------------------------------------------
 
-    def publish(self, text, reply_to=None, visibility=None):
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
         """A status, or a reply (``in_reply_to_id``) that mentions the author
         of the status it answers, as Mastodon's own clients do (a reply
         without the mention notifies no one), with that status's visibility
@@ -233,19 +233,19 @@ class MastodonClient(ChannelClient):
             body["visibility"] = visibility or (
                 parent["visibility"] if parent.get("visibility") in VISIBILITIES else "public"
             )
-        status = self._post_status(body)
+        status = self._post_status(body, idempotency_key)
         key = self._key(status["id"])
         thread = (reply_to.thread_key or reply_to.external_id) if reply_to else key
         return self._published(status, key, thread, body["status"])
 
-    def send_direct(self, recipient, text):
+    def send_direct(self, recipient, text, idempotency_key=None):
         """A ``direct`` status that mentions the recipient (``acct@domain``),
         threaded as a pull of our direct conversations will thread it."""
         self._check_can_publish()
         if not recipient.handle:
             raise ConfigError("a Mastodon direct message needs the recipient's handle (user@instance)")
         body = {"status": self._mentioning(text, recipient.handle), "visibility": "direct"}
-        status = self._post_status(body)
+        status = self._post_status(body, idempotency_key)
         key = self._key(status["id"])
         conversations, _response = self._get_json(
             "/api/v1/conversations", list, "its conversations", [("limit", DIRECT_LOOKUP)]
@@ -297,15 +297,15 @@ class MastodonClient(ChannelClient):
         local = mention.split("@")[1].lower()
         return text if mention.lower() in words or f"@{local}" in words else f"{mention} {text}"
 
-    def _post_status(self, body):
-        """``POST /api/v1/statuses``: the Status it created; a 422 is the
-        instance refusing the status, in its own words."""
+    def _post_status(self, body, idempotency_key=None):
+        """``POST /api/v1/statuses``: the Status it created (or, for a key
+        already used, the one it created then); a 422 is the instance
+        refusing the status, in its own words."""
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._token}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         response = self.transport.request(
-            "POST",
-            self._base + "/api/v1/statuses",
-            json_body=body,
-            headers={"Accept": "application/json", "Authorization": f"Bearer {self._token}"},
-            expected=(200, 422),
+            "POST", self._base + "/api/v1/statuses", json_body=body, headers=headers, expected=(200, 422)
         )
         if response.status == 422:
             said = answer_text(response, (self._token,)) or "HTTP 422"

@@ -249,7 +249,7 @@ class XClient(ChannelClient):
             if not token or wait is not None:
                 return
 
-    def publish(self, text, reply_to=None, visibility=None):
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
         """A tweet, or a reply to ``reply_to`` (``in_reply_to_tweet_id``)."""
         if visibility not in (None, "public"):
             raise ConfigError(f"X posts are public; no {visibility!r} visibility")
@@ -269,7 +269,7 @@ class XClient(ChannelClient):
             text=html.unescape(values.text(data.get("text")) or text),
         )
 
-    def send_direct(self, recipient, text):
+    def send_direct(self, recipient, text, idempotency_key=None):
         """A direct message to the user ``recipient.external_id``, in the
         one-to-one conversation X keeps with them."""
         api = self._user_context("send direct messages")

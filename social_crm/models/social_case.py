@@ -93,6 +93,7 @@ class SocialCase(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    @api.private
     def message_new(self, msg_dict, custom_values=None):
         """Mail to the case alias joins the open case of the same contact
         (the customer who moved from a public post to email stays in one

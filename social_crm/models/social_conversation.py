@@ -74,16 +74,19 @@ class SocialConversation(models.Model):
             text = root.title or (root.body_text or "").strip()
             conversation.name = (text[:80] + "…") if len(text) > 80 else (text or conversation.thread_key)
 
-    @api.depends("post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id")
+    @api.depends(
+        "post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id", "post_ids.state"
+    )
     def _compute_thread(self):
         """Aggregated in SQL: a sync touches many threads, and loading their
         posts (bodies included) again after each batch would cost more than
-        the batch."""
+        the batch. Drafts we have not published yet are not part of the
+        thread (a direct message draft would make a public thread private)."""
         Message = self.env["social.message"]
         stats = {
             conversation: values
             for conversation, *values in Message._read_group(
-                [("conversation_id", "in", self.ids)],
+                [("conversation_id", "in", self.ids), ("state", "in", [False, "published"])],
                 ["conversation_id"],
                 ["__count", "posted_at:max", "author_id:count_distinct", "visibility:array_agg", "id:min"],
             )

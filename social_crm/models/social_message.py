@@ -363,14 +363,16 @@ class SocialMessage(models.Model):
         """A draft reply in ``conversation`` to ``parent``, or a direct
         message to ``recipient``. A private X thread has no replies: it is
         answered by a direct message to the customer."""
+        parent = parent or self.browse()
         if not recipient and conversation.platform == "x" and conversation.visibility == "private":
-            recipient = (parent or conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]).author_id
+            latest = conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]
+            recipient = (parent if parent.direction == "inbound" else latest).author_id
         return self.create(
             {
                 "platform": conversation.platform,
                 "conversation_id": conversation.id,
                 "source_id": conversation.source_id.id,
-                "parent_id": parent.id if parent and not recipient else False,
+                "parent_id": parent.id if not recipient else False,
                 "recipient_id": recipient.id if recipient else False,
                 "body": plaintext2html(text),
                 "direction": "outbound",
@@ -419,12 +421,14 @@ class SocialMessage(models.Model):
             self._record_failure(channels.ConfigError(self.env._("The conversation has no source to publish with.")))
             return
         client = channels.client_for(source._channel_settings())
+        # one key per message and database: a retry after a lost answer is published once
+        key = f"social-crm-{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}-{self.id}"
         try:
             if self.recipient_id:
                 recipient = channels.Recipient(self.recipient_id.external_id, self.recipient_id.handle or "")
-                published = client.send_direct(recipient, self.body_text)
+                published = client.send_direct(recipient, self.body_text, idempotency_key=key)
             else:
-                published = client.publish(self.body_text, reply_to=self._reply_target())
+                published = client.publish(self.body_text, reply_to=self._reply_target(), idempotency_key=key)
         except channels.ChannelError as error:
             self._record_failure(error)
         else:
@@ -490,7 +494,9 @@ class SocialMessage(models.Model):
             }
         )
         self._log_on_case(
-            self.env._("Not published on %(platform)s: %(reason)s", platform=self._platform_label(), reason=error.message),
+            self.env._(
+                "Not published on %(platform)s: %(reason)s", platform=self._platform_label(), reason=error.message
+            ),
             self.env._("The draft is kept on the reply: retry it from there."),
         )
 
@@ -516,6 +522,5 @@ class SocialMessage(models.Model):
                 # one commit per message: a message published stays published
                 # whatever happens to the next one
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["ir.cron"]._notify_progress(
-            done=len(queued), remaining=self.search_count([("state", "=", "queued")]) if len(queued) == batch_size else 0
-        )
+        remaining = self.search_count([("state", "=", "queued")]) if len(queued) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)

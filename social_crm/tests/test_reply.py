@@ -12,13 +12,13 @@ from odoo.addons.social_crm_demo.fake_platforms import BlueskyServer, MastodonAp
 from odoo.addons.social_crm_demo.fake_platforms.feed_site import SampleComment, SampleEntry
 
 from ..models.platforms import CREDENTIAL_FIELDS
-from .common import SocialCrmCase
+from .test_platform_sync import PlatformSyncCase
 
 MASTODON_TOKEN = "mastodon-s3cret-token"
 MESSAGE_LOGGER = "odoo.addons.social_crm.models.social_message"
 
 
-class ReplyCase(SocialCrmCase):
+class ReplyCase(PlatformSyncCase):
     """A support team whose agent works the cases; an outsider of the same
     group works another team's."""
 
@@ -30,24 +30,9 @@ class ReplyCase(SocialCrmCase):
         cls.team = cls.env["crm.team"].create({"name": "Social support", "member_ids": [(6, 0, cls.agent.ids)]})
         cls.env["crm.team"].create({"name": "Other team", "member_ids": [(6, 0, cls.outsider.ids)]})
 
-    def serve(self, server):
-        server.start()
-        self.addCleanup(server.stop)
-        return server
-
-    def make_platform_source(self, platform, mode, api_url, target="", **values):
-        source = self.env["social.source"].create(
-            {
-                "name": f"{platform} {mode}",
-                "platform": platform,
-                "mode": mode,
-                "target": target,
-                "api_url": api_url,
-                "local_network": True,
-                "team_id": self.team.id,
-                **values,
-            }
-        )
+    def pulled_source(self, platform, mode, api_url, **values):
+        """A source of the team, pulled once."""
+        source = self.make_platform_source(platform, mode, api_url, "", team_id=self.team.id, **values)
         source.action_sync()
         self.assertFalse(source.last_error)
         return source
@@ -58,8 +43,9 @@ class ReplyCase(SocialCrmCase):
             lambda message: message.author_id.name == customer_name
         ).conversation_id[:1]
         self.assertTrue(conversation)
+        author = conversation.post_ids[-1:].author_id
         case = self.env["social.case"].create(
-            {"name": "Help", "team_id": self.team.id, "user_id": False, "identity_id": conversation.post_ids[-1:].author_id.id}
+            {"name": "Help", "team_id": self.team.id, "user_id": False, "identity_id": author.id}
         )
         conversation.case_id = case
         return case, conversation
@@ -67,7 +53,7 @@ class ReplyCase(SocialCrmCase):
     def compose(self, case, action="action_reply", user=None, **values):
         """The composer as the agent opens it from the case, filled with ``values``."""
         action = getattr(case.with_user(user or self.agent), action)()
-        wizard = Form(self.env[action["res_model"]].with_user(user or self.agent).with_context(action["context"]))
+        wizard = Form(self.env[action["res_model"]].with_user(user or self.agent).with_context(**action["context"]))
         for name, value in values.items():
             setattr(wizard, name, value)
         return wizard.save()
@@ -89,7 +75,7 @@ class TestReplyX(ReplyCase):
         self.ana = self.api.add_user("anahiker", "Ana Moreau")
         self.question = self.api.add_tweet(self.ana["id"], "@acme my order still says pending")
         credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in self.api.credentials("user").items()}
-        self.source = self.make_platform_source("x", "mentions", f"{self.api.url}/2", **credentials)
+        self.source = self.pulled_source("x", "mentions", f"{self.api.url}/2", **credentials)
         self.case, self.conversation = self.open_case(self.source, "Ana Moreau")
 
     def test_a_reply_is_published_in_reply_to_the_customers_tweet_and_stored_in_the_thread(self):
@@ -97,7 +83,8 @@ class TestReplyX(ReplyCase):
 
         text = f"Sorry Ana Moreau, {self.case.reference} is on its way"
         self.assertEqual(
-            self.api.published, [{"kind": "tweet", "text": text, "reply": {"in_reply_to_tweet_id": self.question["id"]}}]
+            self.api.published,
+            [{"kind": "tweet", "text": text, "reply": {"in_reply_to_tweet_id": self.question["id"]}}],
         )
         reply = self.conversation.post_ids.filtered(lambda post: post.direction == "outbound")
         question = self.conversation.post_ids.filtered(lambda post: post.external_id == self.question["id"])
@@ -119,9 +106,22 @@ class TestReplyX(ReplyCase):
             [{"kind": "dm", "participant_id": self.ana["id"], "text": "Could you send us your order number?"}],
         )
         dm = self.case.reply_ids
-        self.assertRecordValues(dm, [{"state": "published", "visibility": "private", "recipient_id": self.case.identity_id.id}])
+        self.assertRecordValues(
+            dm, [{"state": "published", "visibility": "private", "recipient_id": self.case.identity_id.id}]
+        )
         self.assertEqual(dm.conversation_id.thread_key, self.api.dm_events[dm.external_id]["dm_conversation_id"])
         self.assertEqual(dm.conversation_id.case_id, self.case)
+
+    def test_a_reply_in_a_private_x_thread_is_a_direct_message_to_the_customer(self):
+        self.api.add_dm(self.ana["id"], self.api.account, "hello, my order?")
+        credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in self.api.credentials("user").items()}
+        dm_source = self.pulled_source("x", "dm", f"{self.api.url}/2", **credentials)
+        case, conversation = self.open_case(dm_source, "Ana Moreau")
+        self.send(case, body="Checking it now")
+        self.assertEqual(
+            self.api.published, [{"kind": "dm", "participant_id": self.ana["id"], "text": "Checking it now"}]
+        )
+        self.assertEqual(case.reply_ids.conversation_id, conversation)
 
     def test_handoff_posts_the_acknowledgement_then_continues_by_direct_message(self):
         self.send(
@@ -132,6 +132,17 @@ class TestReplyX(ReplyCase):
         self.assertEqual(self.api.published[1]["participant_id"], self.ana["id"])
         self.assertEqual(self.case.reply_ids.mapped("state"), ["published", "published"])
         self.assertEqual(sorted(self.case.conversation_ids.mapped("visibility")), ["private", "public"])
+
+    def test_a_refused_direct_message_keeps_its_draft_and_leaves_the_public_thread_public(self):
+        self.api.closed_dms.add(self.ana["id"])
+        with self.assertLogs(MESSAGE_LOGGER, "WARNING"):
+            self.send(self.case, action="action_private_message", body="Your order number?")
+        draft = self.case.reply_ids
+        self.assertRecordValues(
+            draft, [{"state": "failed", "failure_type": "refused", "conversation_id": self.conversation.id}]
+        )
+        self.assertIn("You cannot send messages to this user", draft.failure_reason)
+        self.assertRecordValues(self.conversation, [{"visibility": "public", "post_count": 1}])
 
     def test_a_refused_acknowledgement_sends_nothing_private(self):
         self.api.add_tweet(self.api.account, "We'll take this to DM")
@@ -146,7 +157,9 @@ class TestReplyX(ReplyCase):
         with self.assertLogs(MESSAGE_LOGGER, "WARNING"):
             self.send(self.case, body="Thanks!")
         reply = self.case.reply_ids
-        self.assertRecordValues(reply, [{"state": "failed", "failure_type": "auth", "external_id": False, "body_text": "Thanks!"}])
+        self.assertRecordValues(
+            reply, [{"state": "failed", "failure_type": "auth", "external_id": False, "body_text": "Thanks!"}]
+        )
         self.assertIn("refused our credentials (HTTP 401: Unauthorized); reconnect the source", reply.failure_reason)
         self.assertIn("reconnect the source", self.chatter(self.case))
         self.api.revoked = False
@@ -206,14 +219,20 @@ class TestReplyMastodon(ReplyCase):
         self.api = self.serve(MastodonApi(token=MASTODON_TOKEN))
         self.alice = self.api.add_account("alice", "Alice Brook", domain="fosstodon.org")
         self.question = self.api.post(self.alice, "is the Ridge waterproof?", mention=True, visibility="unlisted")
-        self.source = self.make_platform_source("mastodon", "mentions", self.api.url, access_token=MASTODON_TOKEN)
+        self.source = self.pulled_source("mastodon", "mentions", self.api.url, access_token=MASTODON_TOKEN)
         self.case, self.conversation = self.open_case(self.source, "Alice Brook")
 
     def test_a_reply_mentions_the_author_with_the_visibility_of_the_thread(self):
         self.send(self.case, body="Yes, 3000 mm.")
         self.assertEqual(
             self.api.published,
-            [{"status": "@alice@fosstodon.org Yes, 3000 mm.", "visibility": "unlisted", "in_reply_to_id": self.question.id}],
+            [
+                {
+                    "status": "@alice@fosstodon.org Yes, 3000 mm.",
+                    "visibility": "unlisted",
+                    "in_reply_to_id": self.question.id,
+                }
+            ],
         )
         self.assertEqual(self.case.reply_ids.body_text, "@alice@fosstodon.org Yes, 3000 mm.")
 
@@ -245,6 +264,10 @@ class TestReplyMastodon(ReplyCase):
         self.assertEqual(reply.state, "published")
         self.assertEqual(len(self.case.reply_ids), 1)
         self.assertEqual(self.api.published[0]["status"], "@alice@fosstodon.org Shorter: yes.")
+        # both attempts carried the message's one idempotency key: a lost answer is not published twice
+        keys = {r.headers.get("idempotency-key") for r in self.api.requests if r.path == "/api/v1/statuses"}
+        self.assertEqual(len(keys), 1)
+        self.assertTrue(keys.pop().endswith(f"-{reply.id}"))
 
 
 @tagged("post_install", "-at_install")
@@ -255,7 +278,7 @@ class TestReplyBluesky(ReplyCase):
         self.alice = self.api.add_account("alice.bsky.social", "Alice Brook")
         self.root = self.api.add_post(self.api.me, "Our new Ridge 2P is out!")
         self.question = self.api.add_post(self.alice, "Does it fit two @tentworks.example?", reply_to=self.root)
-        self.source = self.make_platform_source(
+        self.source = self.pulled_source(
             "bluesky", "mentions", self.api.url, auth_login=self.api.me.handle, auth_password=self.api.app_password
         )
         self.case, self.conversation = self.open_case(self.source, "Alice Brook")
@@ -277,10 +300,15 @@ class TestReplyBluesky(ReplyCase):
 
     def test_handoff_without_direct_messages_continues_by_email_in_the_same_case(self):
         self.send(
-            self.case, action="action_handoff", body="We'll email you, {name}.", private_body="Your order number, please?"
+            self.case,
+            action="action_handoff",
+            body="We'll email you, {name}.",
+            private_body="Your order number, please?",
         )
         self.assertEqual(self.api.published[0]["text"], "We'll email you, Alice Brook.")
-        email = self.case.message_ids.filtered(lambda message: message.message_type == "comment" and message.partner_ids)
+        email = self.case.message_ids.filtered(
+            lambda message: message.message_type == "comment" and message.partner_ids
+        )
         self.assertEqual(email.partner_ids, self.partner)
         self.assertIn("Your order number, please?", email.body)
         self.assertIn(self.partner, self.case.message_partner_ids)

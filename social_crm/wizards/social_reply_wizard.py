@@ -45,7 +45,9 @@ class SocialReplyWizard(models.TransientModel):
         help="Whom the email goes to where the platform has no direct messages or no reply API.",
     )
     email_to = fields.Char(
-        "Email", compute="_compute_email_to", help="The contact's address, else the one the account shows (a feed's author)."
+        "Email",
+        compute="_compute_email_to",
+        help="The contact's address, else the one the account shows (a feed's author).",
     )
     canned_response_id = fields.Many2one(
         "mail.canned.response",

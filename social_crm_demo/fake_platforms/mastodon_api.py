@@ -145,6 +145,8 @@ class MastodonApi(LoopbackServer):
         self.scripted, self.broken, self.altered = {}, {}, {}
         #: the bodies of the statuses published through the API, in order
         self.published = []
+        #: Idempotency-Key -> the status created with it (Mastodon keeps them an hour)
+        self.idempotent = {}
         self.revoked = False
         self._clock = START
         self.owner = self.add_account(
@@ -553,6 +555,9 @@ class MastodonApi(LoopbackServer):
             return self._json({"error": f"Validation failed: Text character limit of {MAX_CHARS} exceeded"}, 422, rate)
         if visibility not in VISIBILITIES:
             return self._json({"error": f"'{visibility}' is not a valid visibility"}, 422, rate)
+        key = request.headers.get("idempotency-key")
+        if key in self.idempotent:
+            return self._json(self.status_json(self.idempotent[key]), 200, rate)
         parent = None
         if body.get("in_reply_to_id"):
             parent = self.find(str(body["in_reply_to_id"]))
@@ -578,6 +583,8 @@ class MastodonApi(LoopbackServer):
                 root.id, Conversation(str(400_000 + len(self.conversations)), list(mentioned), status)
             )
             conversation.last_status = status
+        if key:
+            self.idempotent[key] = status
         return self._json(self.status_json(status), 200, rate)
 
     def _notification_json(self, notification):
