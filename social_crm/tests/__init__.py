@@ -20,3 +20,4 @@ from . import test_idea
 from . import test_reply
 from . import test_sending_crash
 from . import test_reply_tour
+from . import test_reach_tour
