@@ -74,9 +74,7 @@ class SocialConversation(models.Model):
             text = root.title or (root.body_text or "").strip()
             conversation.name = (text[:80] + "…") if len(text) > 80 else (text or conversation.thread_key)
 
-    @api.depends(
-        "post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id", "post_ids.state"
-    )
+    @api.depends("post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id")
     def _compute_thread(self):
         """Aggregated in SQL: a sync touches many threads, and loading their
         posts (bodies included) again after each batch would cost more than

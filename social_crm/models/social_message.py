@@ -238,7 +238,8 @@ class SocialMessage(models.Model):
             "content_warning": post.content_warning or False,
             "is_sensitive": post.sensitive,
             "content_hash": self._content_hash(post),
-            "cid": post.cid or False,
+            # Bluesky only: no column to write for the other platforms' posts
+            **({"cid": post.cid} if post.cid else {}),
         }
 
     @api.model
@@ -303,7 +304,7 @@ class SocialMessage(models.Model):
         """What a re-pull changes: the content when its fingerprint differs
         (no sanitizing to compare), and the engagement counts."""
         changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
-        if values["cid"] and message.cid != values["cid"]:  # stored before CIDs were
+        if values.get("cid") and message.cid != values["cid"]:  # stored before CIDs were
             changed["cid"] = values["cid"]
         if message.content_hash != values["content_hash"]:
             changed.update({name: values[name] for name in CONTENT_FIELDS})
