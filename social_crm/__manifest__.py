@@ -7,14 +7,18 @@
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
     "depends": ["mail", "crm"],
-    "external_dependencies": {"python": ["feedparser", "lxml", "publicsuffixlist", "requests", "python-twitter-v2"]},
+    "external_dependencies": {
+        "python": ["feedparser", "lxml", "publicsuffixlist", "regex", "requests", "python-twitter-v2"]
+    },
     "data": [
         "security/social_crm_groups.xml",
         "security/ir.model.access.csv",
         "security/social_crm_security.xml",
         "data/ir_sequence_data.xml",
         "data/social_case_stage_data.xml",
+        "data/social_idea_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_alias_data.xml",
         "views/social_source_views.xml",
         "views/social_identity_views.xml",
         "views/social_identity_suggestion_views.xml",
@@ -22,8 +26,12 @@
         "views/social_conversation_views.xml",
         "views/social_case_stage_views.xml",
         "views/social_case_views.xml",
+        "views/social_segment_views.xml",
+        "views/social_sending_views.xml",
+        "views/social_idea_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "wizards/social_reply_wizard_views.xml",
         "views/social_crm_menus.xml",
     ],
     "demo": [

@@ -16,9 +16,11 @@ from .errors import (
     InvalidDataError,
     NotFoundError,
     RateLimitedError,
+    RefusedError,
     UnavailableError,
+    UnsupportedError,
 )
-from .records import Author, Batch, LinkCard, Media, Post
+from .records import Author, Batch, LinkCard, Media, Post, Published, Recipient, ReplyTarget
 from .transport import Response, Transport
 from .values import without_remote_images
 

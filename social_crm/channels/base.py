@@ -4,7 +4,7 @@ of the source it pulls and the one method the sync calls."""
 import logging
 from dataclasses import dataclass, field
 
-from .errors import AuthError, ConfigError, InvalidDataError
+from .errors import AuthError, ConfigError, InvalidDataError, UnsupportedError
 from .transport import DEFAULT_MAX_BYTES, Transport
 from .values import UNREADABLE
 
@@ -32,6 +32,12 @@ class PlatformInfo:
     renewed_credentials: tuple = ()
     #: the platform bills each post read (a monthly read budget applies)
     metered: bool = False
+    #: the client publishes replies (:meth:`ChannelClient.publish`)
+    publishes: bool = False
+    #: the client sends direct messages (:meth:`ChannelClient.send_direct`)
+    direct_messages: bool = False
+    #: the most a post may hold (characters, graphemes on Bluesky); 0: no limit
+    max_length: int = 0
 
     @property
     def mode_codes(self):
@@ -133,6 +139,25 @@ class ChannelClient:
     def _pull(self, cursor):
         """:meth:`pull` for a mode of the platform."""
         raise NotImplementedError
+
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
+        """Publish ``text`` as the source's account: a reply to the
+        :class:`~.records.ReplyTarget` ``reply_to``, else a new post.
+        ``visibility`` is the platform's own (Mastodon ``public``,
+        ``unlisted``, ``private``, ``direct``); None keeps the thread's.
+        ``idempotency_key``, the same for every attempt at one message, lets
+        a platform that supports it (Mastodon) publish it once even when an
+        answer was lost and the message is sent again.
+        Returns :class:`~.records.Published`; a refusal raises a
+        :class:`~.errors.ChannelError` quoting the platform (a
+        :class:`~.errors.RefusedError` for the content, an
+        :class:`~.errors.AuthError` for revoked or expired credentials)."""
+        raise UnsupportedError(f"{self.info.label} has no API to publish replies")
+
+    def send_direct(self, recipient, text, idempotency_key=None):
+        """Send ``text`` privately to the :class:`~.records.Recipient`;
+        returns :class:`~.records.Published`, raises as :meth:`publish`."""
+        raise UnsupportedError(f"{self.info.label} has no direct messages we can send")
 
     def pull_safely(self, cursor):
         """:meth:`pull`, where whatever an unreadable answer makes a client

@@ -16,13 +16,16 @@ import base64
 import html
 import json
 import logging
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
+
+import regex
 
 from . import values
 from .base import ChannelClient, PlatformInfo, register
-from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, LinkCard, Media, Post
+from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError, RefusedError, UnsupportedError
+from .records import Author, Batch, LinkCard, Media, Post, Published
 from .transport import platform_says
 
 _logger = logging.getLogger(__name__)
@@ -50,6 +53,39 @@ SERVICE_HANDLE_SUFFIXES = (".bsky.social",)
 INVALID_HANDLE = "handle.invalid"
 #: labels on who may see a post, not on what it shows
 AUDIENCE_LABELS = ("!no-unauthenticated", "!no-promote")
+#: what a post's text may hold: graphemes (as people count characters) and bytes
+MAX_GRAPHEMES = 300
+MAX_TEXT_BYTES = 3000
+#: a link in a post we publish, made a link facet (Bluesky renders no bare URL)
+LINK = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'}]")
+
+
+def graphemes(text):
+    """How many user-perceived characters ``text`` has (extended grapheme
+    clusters): an emoji with a skin tone or a flag counts once, as Bluesky
+    counts them."""
+    return len(regex.findall(r"\X", text))
+
+
+def link_facets(text):
+    """Link facets of the URLs in ``text``, at their UTF-8 byte offsets."""
+    facets = []
+    for match in LINK.finditer(text):
+        start = len(text[: match.start()].encode("utf-8"))
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": start + len(match.group(0).encode("utf-8"))},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}],
+            }
+        )
+    return facets
+
+
+def post_url(uri, handle=""):
+    """The bsky.app address of the post ``uri`` (``at://did/collection/rkey``)."""
+    did = uri.removeprefix("at://").split("/", 1)[0]
+    profile = quote(_profile_key(handle, did), safe=":@")
+    return f"{WEB_URL}/profile/{profile}/post/{quote(uri.rsplit('/', 1)[-1], safe='')}"
 
 
 def _label(item, what):
@@ -261,6 +297,8 @@ class BlueskyClient(ChannelClient):
             "refresh_jwt": "refresh_token",
         },
         renewed_credentials=("access_jwt", "refresh_jwt"),
+        publishes=True,
+        max_length=MAX_GRAPHEMES,
     )
 
     def __init__(self, settings, transport):
@@ -450,8 +488,7 @@ class BlueskyClient(ChannelClient):
             parent_id=self._ref(reply, "parent"),
             author_id=did,
             body_html=render_text(values.text(record.get("text")), record.get("facets")),
-            url=f"{WEB_URL}/profile/{quote(_profile_key(values.text(author.get('handle')), did), safe=':@')}"
-            f"/post/{quote(uri.rsplit('/', 1)[-1], safe='')}",
+            url=post_url(uri, values.text(author.get("handle"))),
             posted_at=values.parse_date(record.get("createdAt")) or values.parse_date(view.get("indexedAt")),
             direction="outbound" if did == self.did else "inbound",
             language=langs[0] if isinstance(langs, list) and langs else "",
@@ -462,6 +499,7 @@ class BlueskyClient(ChannelClient):
             link_card=card,
             quoted_id=values.text(quoted.get("uri")),
             labels=read_labels(view.get("labels")),
+            cid=values.text(view.get("cid")),
         )
         return post, author
 
@@ -539,14 +577,94 @@ class BlueskyClient(ChannelClient):
                     profiles[profile["did"]] = profile
         return profiles
 
+    # -- publishing -----------------------------------------------------
+
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
+        """An ``app.bsky.feed.post`` record, or a reply naming its thread's
+        root and its parent by URI and CID (the CIDs are looked up when the
+        target lacks them); refused before any call beyond 300 graphemes."""
+        if visibility not in (None, "public"):
+            raise ConfigError(f"Bluesky posts are public; no {visibility!r} visibility")
+        count = graphemes(text)
+        if count > MAX_GRAPHEMES or len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise RefusedError(
+                f"a Bluesky post holds at most {MAX_GRAPHEMES} characters; this one has {count}: shorten it"
+            )
+        self._open_session()
+        now = datetime.now(timezone.utc)
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        facets = link_facets(text)
+        if facets:
+            record["facets"] = facets
+        if reply_to:
+            record["reply"] = self._reply_refs(reply_to)
+        created = self._call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            body={"repo": self.did, "collection": "app.bsky.feed.post", "record": record},
+        )
+        uri = values.required(created, "uri", "Bluesky sent the new record")
+        return Published(
+            external_id=uri,
+            thread_key=record["reply"]["root"]["uri"] if reply_to else uri,
+            url=post_url(uri),
+            posted_at=now,
+            text=text,
+            cid=values.text(created.get("cid")),
+        )
+
+    def send_direct(self, recipient, text, idempotency_key=None):
+        raise UnsupportedError(
+            "Bluesky direct messages live on a separate chat service that app passwords cannot reach: "
+            "continue by email"
+        )
+
+    def _open_session(self):
+        if not self._access:
+            self._renew()
+        if not self.did:
+            self.did = values.required(self._get("com.atproto.server.getSession"), "did", "Bluesky sent the session")
+
+    def _reply_refs(self, target):
+        """``{root: {uri, cid}, parent: {uri, cid}}`` of a reply to ``target``.
+        Stored CIDs serve when both are known; else the parent's view
+        gives its CID and, in its record, the root's."""
+        parent_uri, root_uri = target.external_id, target.thread_key or target.external_id
+        if target.cid and (root_uri == parent_uri or target.root_cid):
+            return {
+                "root": {"uri": root_uri, "cid": target.cid if root_uri == parent_uri else target.root_cid},
+                "parent": {"uri": parent_uri, "cid": target.cid},
+            }
+        views = self._get("app.bsky.feed.getPosts", {"uris": [parent_uri]}).get("posts")
+        view = next((v for v in views or () if isinstance(v, dict) and v.get("uri") == parent_uri), None)
+        if view is None:
+            raise NotFoundError(f"the Bluesky post {parent_uri} no longer exists: it cannot be answered")
+        parent = {"uri": parent_uri, "cid": values.required(view, "cid", f"Bluesky sent the post {parent_uri}")}
+        record = view.get("record") if isinstance(view.get("record"), dict) else {}
+        reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+        root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
+        if not (isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str)):
+            root = parent
+        return {"root": {"uri": root["uri"], "cid": root["cid"]}, "parent": parent}
+
     # -- XRPC and the session -------------------------------------------
 
     def _get(self, nsid, params=None):
         """An authenticated XRPC query; an expired session is renewed once."""
-        status, data = self._send("GET", nsid, params=params, token=self._access)
+        return self._call("GET", nsid, params=params)
+
+    def _call(self, method, nsid, params=None, body=None):
+        """An authenticated XRPC call; an expired session is renewed once.
+        A 400 ``InvalidRequest`` to a procedure is Bluesky refusing what we
+        sent, in its own words."""
+        status, data = self._send(method, nsid, params=params, body=body, token=self._access)
         if status != 200 and data.get("error") in TOKEN_ERRORS:
             self._renew()
-            status, data = self._send("GET", nsid, params=params, token=self._access)
+            status, data = self._send(method, nsid, params=params, body=body, token=self._access)
         if status == 200:
             return data
         error = data.get("error") or f"HTTP {status}"
@@ -555,6 +673,8 @@ class BlueskyClient(ChannelClient):
             raise AuthError(f"Bluesky refused the session ({said}); reconnect the source with a new app password")
         if error == "NotFound":
             raise NotFoundError(f"Bluesky has no such record for {nsid}")
+        if method == "POST":
+            raise RefusedError(f"Bluesky refused the post: {said}")
         raise InvalidDataError(f"Bluesky refused {nsid}: {said}")
 
     def _send(self, method, nsid, *, params=None, body=None, token=""):

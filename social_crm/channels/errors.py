@@ -43,6 +43,20 @@ class AuthError(ChannelError):
         self.refusal = refusal
 
 
+class UnsupportedError(ConfigError):
+    """The platform has no API for what was asked (a feed has no reply
+    API, Bluesky's direct messages live on a separate chat service)."""
+
+
+class RefusedError(ChannelError):
+    """The platform refused what we asked it to publish (too long, a
+    duplicate, a recipient who does not accept direct messages): its own
+    words are in the message; sending the same again would fail again."""
+
+    code = "refused"
+    label = "Refused by the platform"
+
+
 class NotFoundError(ChannelError):
     """404/410: the account, search or feed does not exist (any more)."""
 
@@ -86,6 +100,7 @@ FAILURE_TYPES = (
     ChannelError,
     ConfigError,
     AuthError,
+    RefusedError,
     NotFoundError,
     InvalidDataError,
     UnavailableError,

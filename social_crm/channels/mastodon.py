@@ -29,9 +29,9 @@ from requests.utils import parse_header_links
 
 from . import values
 from .base import ChannelClient, PlatformInfo, register
-from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, LinkCard, Media, Post
-from .transport import safe_url
+from .errors import AuthError, ConfigError, InvalidDataError, NotFoundError, RefusedError
+from .records import Author, Batch, LinkCard, Media, Post, Published
+from .transport import answer_text, safe_url
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +41,10 @@ MAX_CONTEXT_CALLS = 40
 DEFAULT_WAIT_SECONDS = 300
 #: Mastodon visibilities that are not public; ``direct`` is a private message
 PRIVATE_VISIBILITIES = {"direct", "private", "limited"}
+#: what a status may be published as
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+#: conversations read to find the one a new direct message started
+DIRECT_LOOKUP = 5
 #: Mastodon attachment types as our media kinds (``unknown``: other)
 MEDIA_KINDS = {"image": "image", "video": "video", "gifv": "gif", "audio": "audio"}
 
@@ -167,6 +171,9 @@ class MastodonClient(ChannelClient):
         modes=(("mentions", "Mentions of the account"), ("hashtag", "Hashtag"), ("dm", "Direct messages")),
         default_api_url="https://mastodon.social",
         credential_fields={"access_token": "access_token"},
+        publishes=True,
+        direct_messages=True,
+        max_length=500,
     )
 
     def __init__(self, settings, transport):
@@ -202,6 +209,120 @@ class MastodonClient(ChannelClient):
             yield self._batch(mode, page, cursor)
         if not yielded:
             yield Batch(cursor=cursor, wait_seconds=self._wait)
+
+    # ------------------------------------------------------------------
+    # Publishing
+    # ------------------------------------------------------------------
+
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
+        """A status, or a reply (``in_reply_to_id``) that mentions the author
+        of the status it answers, as Mastodon's own clients do (a reply
+        without the mention notifies no one), with that status's visibility
+        unless ``visibility`` says otherwise."""
+        if visibility is not None and visibility not in VISIBILITIES:
+            raise ConfigError(f"Mastodon statuses are {', '.join(VISIBILITIES)}; not {visibility!r}")
+        self._check_can_publish()
+        body = {"status": text, "visibility": visibility or "public"}
+        if reply_to:
+            parent_id = self._local_id(reply_to.external_id)
+            parent, _response = self._get_json(f"/api/v1/statuses/{quote(parent_id, safe='')}", dict, "the status")
+            account = parent.get("account") if isinstance(parent.get("account"), dict) else {}
+            own = account.get("id") is not None and str(account.get("id")) == self._connected_id()
+            body["status"] = text if own else self._mentioning(text, values.text(account.get("acct")))
+            body["in_reply_to_id"] = parent_id
+            body["visibility"] = visibility or (
+                parent["visibility"] if parent.get("visibility") in VISIBILITIES else "public"
+            )
+        status = self._post_status(body, idempotency_key)
+        key = self._key(status["id"])
+        thread = (reply_to.thread_key or reply_to.external_id) if reply_to else key
+        return self._published(status, key, thread, body["status"])
+
+    def send_direct(self, recipient, text, idempotency_key=None):
+        """A ``direct`` status that mentions the recipient (``acct@domain``),
+        threaded as a pull of our direct conversations will thread it."""
+        self._check_can_publish()
+        if not recipient.handle:
+            raise ConfigError("a Mastodon direct message needs the recipient's handle (user@instance)")
+        body = {"status": self._mentioning(text, recipient.handle), "visibility": "direct"}
+        status = self._post_status(body, idempotency_key)
+        key = self._key(status["id"])
+        conversations, _response = self._get_json(
+            "/api/v1/conversations", list, "its conversations", [("limit", DIRECT_LOOKUP)]
+        )
+        started = next(
+            (
+                item
+                for item in conversations
+                if isinstance(item, dict)
+                and isinstance(item.get("last_status"), dict)
+                and str(item["last_status"].get("id")) == str(status["id"])
+            ),
+            None,
+        )
+        thread = self._conversation_key(started, "Mastodon") if started else key
+        return self._published(status, key, thread, body["status"])
+
+    def _check_can_publish(self):
+        if not self.settings.api_url.strip():
+            raise ConfigError("the Mastodon source has no instance URL (e.g. https://mastodon.social)")
+        if not self._token:
+            raise AuthError(self.needs_credentials("an access token"))
+
+    def _connected_id(self):
+        """The id of the account the token belongs to, asked once."""
+        if self._own_id is None:
+            account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
+            self._own_id = str(values.required(account, "id", f"{safe_url(response.url)} sent the account", (str, int)))
+        return self._own_id
+
+    def _local_id(self, external_id):
+        """The status id on this instance of a post we stored as
+        ``<instance>:<id>``; a post seen through another instance has
+        another id here."""
+        instance, _sep, status_id = external_id.rpartition(":")
+        if instance != self._instance or not status_id:
+            raise ConfigError(
+                f"the post {external_id} was not pulled from {self._instance}: answer it from a source of its instance"
+            )
+        return status_id
+
+    @staticmethod
+    def _mentioning(text, acct):
+        """``text`` that mentions ``@acct``, first, unless it already does."""
+        if not acct:
+            return text
+        mention = "@" + acct.lstrip("@")
+        words = {word.rstrip(".,:;!?").lower() for word in text.split()}
+        local = mention.split("@")[1].lower()
+        return text if mention.lower() in words or f"@{local}" in words else f"{mention} {text}"
+
+    def _post_status(self, body, idempotency_key=None):
+        """``POST /api/v1/statuses``: the Status it created (or, for a key
+        already used, the one it created then); a 422 is the instance
+        refusing the status, in its own words."""
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._token}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        response = self.transport.request(
+            "POST", self._base + "/api/v1/statuses", json_body=body, headers=headers, expected=(200, 422)
+        )
+        if response.status == 422:
+            said = answer_text(response, (self._token,)) or "HTTP 422"
+            raise RefusedError(f"Mastodon refused the status: {said}")
+        status = values.read_json(response)
+        where = f"{safe_url(response.url)} sent the new status"
+        values.required(status, "id", where, (str, int))
+        return status
+
+    def _published(self, status, key, thread, text):
+        return Published(
+            external_id=key,
+            thread_key=thread,
+            url=values.web_url(status.get("url")) or status.get("uri"),
+            posted_at=values.parse_date(status.get("created_at")),
+            text=text,
+        )
 
     # ------------------------------------------------------------------
     # Requests

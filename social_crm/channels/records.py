@@ -131,13 +131,15 @@ class Post:
     content_warning: str = ""
     #: marked sensitive by its author or the platform (Mastodon, X)
     sensitive: bool = False
+    #: the record's content id (Bluesky): a reply names its parent's and root's
+    cid: str = ""
 
     def __post_init__(self):
         """Every client's values checked in one place (see :mod:`.values`):
         keys are required, the rest is coerced rather than refused."""
         for name in ("external_id", "thread_key", "author_id"):
             _key(self, name)
-        for name in ("body_html", "title", "parent_id", "language", "quoted_id", "content_warning"):
+        for name in ("body_html", "title", "parent_id", "language", "quoted_id", "content_warning", "cid"):
             _set(self, name, values.text(getattr(self, name)))
         _set(self, "url", values.web_url(self.url))
         _set(self, "posted_at", values.moment(self.posted_at))
@@ -176,3 +178,64 @@ class Batch:
     #: one short reason per item of the page the client could not read and
     #: skipped (never the item itself); the rest of the page is stored
     skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The stored post a reply answers, as the pull recorded it.
+
+    ``external_id`` and ``thread_key`` are the post's and its thread's keys;
+    ``author_handle`` the handle a Mastodon reply mentions; ``cid`` and
+    ``root_cid`` the content ids of the post and of its thread's root, which
+    a Bluesky reply must name (looked up on the platform when missing).
+    """
+
+    external_id: str
+    thread_key: str = ""
+    author_handle: str = ""
+    cid: str = ""
+    root_cid: str = ""
+
+    def __post_init__(self):
+        _key(self, "external_id")
+        for name in ("thread_key", "author_handle", "cid", "root_cid"):
+            _set(self, name, values.text(getattr(self, name)).strip())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a direct message goes to: the account's external id (X user
+    id, Mastodon account URI, Bluesky DID) and its handle (a Mastodon
+    direct message mentions ``acct@domain``)."""
+
+    external_id: str
+    handle: str = ""
+
+    def __post_init__(self):
+        _key(self, "external_id")
+        _set(self, "handle", values.text(self.handle).strip().lstrip("@"))
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the platform made of a reply or direct message we sent.
+
+    ``external_id`` and ``thread_key`` are built as a pull of the same post
+    would build them (so that the next pull recognises it); ``text`` is the
+    text as published (a Mastodon reply gains its mention); ``cid`` is the
+    Bluesky record's content id."""
+
+    external_id: str
+    thread_key: str
+    url: str = ""
+    posted_at: datetime | None = None
+    text: str = ""
+    cid: str = ""
+
+    def __post_init__(self):
+        for name in ("external_id", "thread_key"):
+            _key(self, name)
+        _set(self, "url", values.web_url(self.url))
+        _set(self, "posted_at", values.moment(self.posted_at))
+        for name in ("text", "cid"):
+            _set(self, name, values.text(getattr(self, name)))

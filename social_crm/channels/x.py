@@ -18,14 +18,15 @@ resumes at the next page; after the last page the cursor becomes
 
 import html
 import logging
+from datetime import datetime, timezone
 
 import pytwitter
 
 from . import values
 from .base import ChannelClient, PlatformInfo, register
-from .errors import BudgetSpentError, ConfigError, InvalidDataError, NotFoundError
-from .records import Author, Batch, Media, Post
-from .transport import safe_url
+from .errors import AuthError, BudgetSpentError, ConfigError, InvalidDataError, NotFoundError, RefusedError
+from .records import Author, Batch, Media, Post, Published
+from .transport import platform_says, safe_url
 
 _logger = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ PAGE_SIZES = {"mentions": (5, 100), "search": (10, 100), "dm": (1, 100)}
 CURSOR_PARAMETERS = {"since_id", "pagination_token", "next_token"}
 #: X's rate-limit window, for a spent limit that comes without its reset time
 RATE_WINDOW = 900
+#: the problem X sends when an endpoint needs user context
+UNSUPPORTED_AUTHENTICATION = "https://api.twitter.com/2/problems/unsupported-authentication"
 
 
 def id_key(external_id):
@@ -133,9 +136,11 @@ class _Api(pytwitter.Api):
     def _request(self, url, verb="GET", params=None, data=None, json=None, files=None, enforce_auth=True):
         if files:
             raise ConfigError("uploads are not part of pulling X")
-        # 400 is read here: X says in the body which parameter it refused
+        # 400 is read here: X says in the body which parameter it refused;
+        # a creation answers 201, and a 403 to it may refuse the content
+        expected = (200, 201, 400, 403) if verb == "POST" else (200, 400)
         self.last_response = self.transport.request(
-            verb, url, params=params, data=data, json_body=json, auth=self._auth, expected=(200, 400)
+            verb, url, params=params, data=data, json_body=json, auth=self._auth, expected=expected
         )
         return self.last_response
 
@@ -146,6 +151,11 @@ class _Api(pytwitter.Api):
         if not isinstance(payload, dict):
             raise InvalidDataError(f"{where} answered with JSON that is not an object")
         errors = [error for error in payload.get("errors") or () if isinstance(error, dict)]
+        if resp.status == 403:
+            said = platform_says(payload) or "HTTP 403"
+            if payload.get("type") == UNSUPPORTED_AUTHENTICATION:
+                raise AuthError(f"X refused our credentials for {where} ({said}); reconnect the source")
+            raise RefusedError(f"X refused it: {said}")
         if resp.status == 400:
             refused = {name for error in errors for name in error.get("parameters") or ()}
             if refused & CURSOR_PARAMETERS:
@@ -180,6 +190,9 @@ class XClient(ChannelClient):
             "access_token_secret": "access_token_secret",
         },
         metered=True,
+        publishes=True,
+        direct_messages=True,
+        max_length=280,
     )
 
     def __init__(self, settings, transport):
@@ -235,6 +248,62 @@ class XClient(ChannelClient):
             )
             if not token or wait is not None:
                 return
+
+    def publish(self, text, reply_to=None, visibility=None, idempotency_key=None):
+        """A tweet, or a reply to ``reply_to`` (``in_reply_to_tweet_id``)."""
+        if visibility not in (None, "public"):
+            raise ConfigError(f"X posts are public; no {visibility!r} visibility")
+        api = self._user_context("publish")
+        data = self._created(
+            api.create_tweet(
+                text=text, reply_in_reply_to_tweet_id=reply_to.external_id if reply_to else None, return_json=True
+            ),
+            "id",
+        )
+        tweet_id = data["id"]
+        return Published(
+            external_id=tweet_id,
+            thread_key=(reply_to.thread_key or reply_to.external_id) if reply_to else tweet_id,
+            url=f"https://x.com/i/web/status/{tweet_id}",
+            posted_at=datetime.now(timezone.utc),
+            text=html.unescape(values.text(data.get("text")) or text),
+        )
+
+    def send_direct(self, recipient, text, idempotency_key=None):
+        """A direct message to the user ``recipient.external_id``, in the
+        one-to-one conversation X keeps with them."""
+        api = self._user_context("send direct messages")
+        data = self._created(
+            api.create_message_to_participant(recipient.external_id, text=text, return_json=True),
+            "dm_event_id",
+            "dm_conversation_id",
+        )
+        return Published(
+            external_id=data["dm_event_id"],
+            thread_key=data["dm_conversation_id"],
+            posted_at=datetime.now(timezone.utc),
+            text=text,
+        )
+
+    def _user_context(self, what):
+        """pytwitter signing as the connected account: X publishes and sends
+        direct messages for a user, never for an app."""
+        api = self._connect()
+        if api.auth_user_id is None:
+            raise ConfigError(
+                f"X can {what} only with user-context credentials (OAuth 1.0a: consumer key and secret, access "
+                "token and secret); this source has only an app-only bearer token"
+            )
+        self.api = api
+        return api
+
+    def _created(self, payload, *keys):
+        """The ``data`` object of a creation, with its ids as strings."""
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        try:
+            return {**data, **{key: values.required(data, key) for key in keys}}
+        except InvalidDataError:
+            raise self._invalid(f"a creation without {', '.join(keys)}") from None
 
     def _connect(self):
         """pytwitter with user context when all four OAuth 1.0a keys are set,

@@ -9,3 +9,11 @@ from . import social_case_stage
 from . import social_case
 from . import res_partner
 from . import res_config_settings
+from . import social_segment
+from . import social_sending
+from . import social_sending_line
+from . import social_idea_stage
+from . import social_idea_rule
+from . import social_idea
+from . import social_idea_vote
+from . import mail_canned_response

@@ -1,4 +1,9 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .platforms import INFO
 
 
 class ResPartner(models.Model):
@@ -17,6 +22,37 @@ class ResPartner(models.Model):
         compute="_compute_social_counts", groups="social_crm.group_social_crm_user"
     )
     social_case_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
+    # facets a segment filters on: stored, so that a domain on them is one query
+    social_platforms = fields.Char(
+        "Social platforms",
+        compute="_compute_social_facets",
+        store=True,
+        help="The platforms the contact has an account on, e.g. 'Bluesky, Mastodon'.",
+    )
+    social_post_count = fields.Integer(
+        "Social posts (own)", compute="_compute_social_facets", store=True, help="Messages its own accounts posted."
+    )
+    social_last_post_at = fields.Datetime(
+        "Last social post", compute="_compute_social_facets", store=True, help="When one of its accounts last posted."
+    )
+    social_days_since_post = fields.Integer(
+        "Days since last social post",
+        compute="_compute_social_days_since_post",
+        search="_search_social_days_since_post",
+        help="For segments of recent activity: 'at most 30' keeps those who posted in the last 30 days.",
+    )
+    # the contact's own wishes, per channel of a sending to a segment
+    social_optout_post = fields.Boolean(
+        "No public mentions", tracking=True, help="Never mention this contact in a public post sent to a segment."
+    )
+    social_optout_dm = fields.Boolean(
+        "No direct messages", tracking=True, help="Never send this contact a direct message to a segment."
+    )
+    social_optout_email = fields.Boolean(
+        "No segment emails",
+        tracking=True,
+        help="Never email this contact from a sending to a segment (the email blacklist applies as well).",
+    )
 
     def _compute_social_counts(self):
         """Counts over the partner and its contacts, one grouped query per model."""
@@ -47,6 +83,38 @@ class ResPartner(models.Model):
             partner.social_conversation_count = len(
                 {conversation_id for p in family for conversation_id in messages.get(p, (0, []))[1]}
             )
+
+    @api.depends(
+        "social_identity_ids.platform", "social_identity_ids.message_count", "social_identity_ids.last_seen_at"
+    )
+    def _compute_social_facets(self):
+        """From the identities, read for all of ``self`` at once."""
+        for partner in self:
+            identities = partner.social_identity_ids
+            platforms = sorted({identity.platform for identity in identities})
+            partner.social_platforms = ", ".join(INFO[name].label for name in platforms) or False
+            partner.social_post_count = sum(identities.mapped("message_count"))
+            partner.social_last_post_at = max(identities.filtered("last_seen_at").mapped("last_seen_at"), default=False)
+
+    @api.depends("social_last_post_at")
+    def _compute_social_days_since_post(self):
+        now = fields.Datetime.now()
+        for partner in self:
+            last = partner.social_last_post_at
+            partner.social_days_since_post = (now - last).days if last else False
+
+    def _search_social_days_since_post(self, operator, value):
+        """A domain on the stored date, so that a segment of recent activity
+        stays one query; who never posted is at any number of days."""
+        # whole days since the last post: days <= N exactly when the post is
+        # less than N + 1 days old
+        bounds = {"<=": (">", 1), "<": (">", 0), ">=": ("<=", 0), ">": ("<=", 1)}
+        if operator not in bounds or isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(self.env._("Compare the days since the last social post with a number of days."))
+        comparison, extra = bounds[operator]
+        moment = fields.Datetime.now() - timedelta(days=value + extra)
+        domain = [("social_last_post_at", comparison, moment)]
+        return domain if comparison == ">" else ["|", ("social_last_post_at", "=", False), *domain]
 
     def _social_action(self, xml_id, field):
         action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)

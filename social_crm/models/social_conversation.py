@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from .platforms import PLATFORMS
 
@@ -77,12 +78,13 @@ class SocialConversation(models.Model):
     def _compute_thread(self):
         """Aggregated in SQL: a sync touches many threads, and loading their
         posts (bodies included) again after each batch would cost more than
-        the batch."""
+        the batch. Drafts we have not published yet are not part of the
+        thread (a direct message draft would make a public thread private)."""
         Message = self.env["social.message"]
         stats = {
             conversation: values
             for conversation, *values in Message._read_group(
-                [("conversation_id", "in", self.ids)],
+                [("conversation_id", "in", self.ids), ("state", "in", [False, "published"])],
                 ["conversation_id"],
                 ["__count", "posted_at:max", "author_id:count_distinct", "visibility:array_agg", "id:min"],
             )
@@ -126,6 +128,44 @@ class SocialConversation(models.Model):
                 conversation.kind = "one_to_one_to_many"
             else:
                 conversation.kind = "one_to_many"
+
+    def _check_can_reply(self):
+        """Replying works the conversation and its case: the user must be
+        allowed to edit both, whatever the wizard or button it came from
+        (publishing itself runs as superuser, with the source's credentials)."""
+        if not self.env.user.has_group("social_crm.group_social_crm_user"):
+            raise AccessError(self.env._("Only Social CRM users may reply on social platforms."))
+        self.check_access("write")
+        self.case_id.check_access("write")
+
+    def _private_thread(self, thread_key):
+        """The conversation ``thread_key`` of this platform (a direct message
+        exchange a reply opened), created if new, in this one's case."""
+        self.ensure_one()
+        found = self.sudo().search([("platform", "=", self.platform), ("thread_key", "=", thread_key)], limit=1)
+        values = {"case_id": self.case_id.id} if self.case_id else {}
+        if found:
+            if values and not found.case_id:
+                found.sudo().write(values)
+            return found
+        return self.sudo().create(
+            {
+                "platform": self.platform,
+                "thread_key": thread_key,
+                "source_id": self.source_id.id,
+                "company_id": self.company_id.id,
+                "team_id": self.team_id.id,
+                "user_id": self.user_id.id,
+                "state": "open",
+                **values,
+            }
+        )
+
+    def action_reply(self):
+        return self.env["social.reply.wizard"]._action_open(self, "reply")
+
+    def action_private_message(self):
+        return self.env["social.reply.wizard"]._action_open(self, "direct")
 
     def action_open(self):
         self.write({"state": "open"})

@@ -1,15 +1,23 @@
 import hashlib
+import logging
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import html2plaintext
+from odoo.modules import module
+from odoo.tools import html2plaintext, plaintext2html
 
 from .. import channels
-from .platforms import PLATFORMS
+from .platforms import FAILURES, INFO, PLATFORMS
+
+_logger = logging.getLogger(__name__)
 
 RETENTION_BATCH = 5000
+#: queued replies the cron publishes per run
+PUBLISH_BATCH = 50
+#: states of the replies and direct messages we write (pulled posts have none)
+OUTBOUND_STATES = [("draft", "Draft"), ("queued", "Queued"), ("published", "Published"), ("failed", "Failed")]
 
 #: what a re-pull may change besides the content: engagement counts
 COUNT_FIELDS = ("like_count", "repost_count", "reply_count")
@@ -41,7 +49,9 @@ class SocialMessage(models.Model):
     #: what the summary is made of: searching by name searches these
     _rec_names_search = ["title", "body_text", "external_id"]
 
-    external_id = fields.Char("External ID", required=True, index=True, copy=False)
+    external_id = fields.Char(
+        "External ID", index=True, copy=False, help="The platform's id of the post; empty until a reply is published."
+    )
     platform = fields.Selection(PLATFORMS, required=True, index=True)
     source_id = fields.Many2one("social.source", index="btree_not_null", ondelete="set null")
     conversation_id = fields.Many2one("social.conversation", required=True, index=True, ondelete="cascade")
@@ -95,9 +105,31 @@ class SocialMessage(models.Model):
     content_hash = fields.Char(
         copy=False, help="Fingerprint of the content as the platform sent it: a re-pull rewrites it only on change."
     )
+    cid = fields.Char("Content ID", copy=False, help="Bluesky: the record's CID, which a reply to it must name.")
+    # replies and direct messages we write, as Odoo's SMS: a state, the failure and a retry
+    state = fields.Selection(
+        OUTBOUND_STATES,
+        copy=False,
+        index="btree_not_null",
+        help="Of the replies and direct messages written here: Published once the platform took it; Failed keeps "
+        "the draft with the platform's reason, to retry; Queued waits for the platform to be reachable again.",
+    )
+    recipient_id = fields.Many2one(
+        "social.identity", string="Direct message to", ondelete="set null", help="Sent as a direct message to them."
+    )
+    failure_type = fields.Selection(FAILURES, copy=False)
+    failure_reason = fields.Text(copy=False, help="Why the platform did not publish it, in its own words.")
+    case_id = fields.Many2one(related="conversation_id.case_id")
+    idea_checked = fields.Boolean(copy=False, help="Read once by the scheduled capture of ideas.")
+    idea_vote_ids = fields.One2many("social.idea.vote", "message_id", string="Ideas raised")
 
     _sql_constraints = [
         ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
+        (
+            "external_id_published",
+            "CHECK(external_id IS NOT NULL OR state IN ('draft', 'queued', 'failed'))",
+            "A post from the platform, or a published reply, has its external ID.",
+        ),
     ]
 
     @api.depends("body", "media")
@@ -166,6 +198,18 @@ class SocialMessage(models.Model):
                 content = Markup("<details><summary>%s</summary>%s</details>") % (message.summary, content)
             message.content_html = content
 
+    def action_capture_idea(self):
+        """Capture these messages as ideas by hand (grouped with a similar
+        idea when there is one) and open the idea."""
+        ideas = self.env["social.idea"]._capture([(message, None) for message in self], method="manual")
+        ideas |= self.idea_vote_ids.idea_id
+        action = self.env["ir.actions.act_window"]._for_xml_id("social_crm.social_idea_action")
+        if len(ideas) == 1:
+            action.update(res_id=ideas.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("id", "in", ideas.ids)]
+        return action
+
     @api.model
     def _odoo_values(self, post):
         """Values of a channel ``Post``, except its links to other records."""
@@ -194,6 +238,8 @@ class SocialMessage(models.Model):
             "content_warning": post.content_warning or False,
             "is_sensitive": post.sensitive,
             "content_hash": self._content_hash(post),
+            # Bluesky only: no column to write for the other platforms' posts
+            **({"cid": post.cid} if post.cid else {}),
         }
 
     @api.model
@@ -258,6 +304,8 @@ class SocialMessage(models.Model):
         """What a re-pull changes: the content when its fingerprint differs
         (no sanitizing to compare), and the engagement counts."""
         changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
+        if values.get("cid") and message.cid != values["cid"]:  # stored before CIDs were
+            changed["cid"] = values["cid"]
         if message.content_hash != values["content_hash"]:
             changed.update({name: values[name] for name in CONTENT_FIELDS})
         return changed
@@ -301,3 +349,174 @@ class SocialMessage(models.Model):
         self.env["ir.cron"]._notify_progress(
             done=len(expired), remaining=self.search_count(domain) if len(expired) == RETENTION_BATCH else 0
         )
+
+    # ------------------------------------------------------------------
+    # Replies and direct messages we publish
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _create_outbound(self, conversation, text, parent=None, recipient=None):
+        """A draft reply in ``conversation`` to ``parent``, or a direct
+        message to ``recipient``. A private X thread has no replies: it is
+        answered by a direct message to the customer."""
+        parent = parent or self.browse()
+        if not recipient and conversation.platform == "x" and conversation.visibility == "private":
+            latest = conversation.post_ids.filtered(lambda post: post.direction == "inbound")[:1]
+            recipient = (parent if parent.direction == "inbound" else latest).author_id
+        return self.create(
+            {
+                "platform": conversation.platform,
+                "conversation_id": conversation.id,
+                "source_id": conversation.source_id.id,
+                "parent_id": parent.id if not recipient else False,
+                "recipient_id": recipient.id if recipient else False,
+                "body": plaintext2html(text),
+                "direction": "outbound",
+                "visibility": "private" if recipient or conversation.visibility == "private" else "public",
+                "state": "draft",
+            }
+        )
+
+    def action_retry(self):
+        """Publish the kept drafts again. Only someone who works the case
+        (or the conversation) may; the source's credentials are used as
+        superuser for the call alone."""
+        self.conversation_id._check_can_reply()
+        drafts = self.filtered(lambda message: message.state in ("draft", "queued", "failed"))
+        drafts.sudo()._publish()
+        failed = drafts.filtered(lambda message: message.state != "published")
+        if failed:
+            return self._failure_notification(failed)
+        return True
+
+    @api.model
+    def _failure_notification(self, failed):
+        """A sticky notification with the platform's reason."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "danger",
+                "sticky": True,
+                "title": self.env._("Not published"),
+                "message": "\n".join(failed.mapped("failure_reason")),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _publish(self):
+        """Publish each draft through its source's client and record the
+        outcome on it and in the case's chatter. Never commits: a refusal is
+        stored on the message (its draft kept), not raised."""
+        for message in self:
+            message._publish_one()
+
+    def _publish_one(self):
+        source = self.source_id or self.conversation_id.source_id
+        if not source:
+            self._record_failure(channels.ConfigError(self.env._("The conversation has no source to publish with.")))
+            return
+        client = channels.client_for(source._channel_settings())
+        # one key per message and database: a retry after a lost answer is published once
+        key = f"social-crm-{self.env['ir.config_parameter'].sudo().get_param('database.uuid')}-{self.id}"
+        try:
+            if self.recipient_id:
+                recipient = channels.Recipient(self.recipient_id.external_id, self.recipient_id.handle or "")
+                published = client.send_direct(recipient, self.body_text, idempotency_key=key)
+            else:
+                published = client.publish(self.body_text, reply_to=self._reply_target(), idempotency_key=key)
+        except channels.ChannelError as error:
+            self._record_failure(error)
+        else:
+            self._record_published(published)
+        finally:
+            if client.credential_updates:
+                source._store_credentials(client.credential_updates)
+
+    def _reply_target(self):
+        """The parent as the channel layer names it, CIDs included."""
+        parent = self.parent_id
+        if not parent:
+            return None
+        conversation = parent.conversation_id
+        root = conversation.root_message_id
+        return channels.ReplyTarget(
+            parent.external_id,
+            thread_key=conversation.thread_key,
+            author_handle=parent.author_id.handle or "",
+            cid=parent.cid or "",
+            root_cid=(root.cid if root.external_id == conversation.thread_key else "") or "",
+        )
+
+    def _record_published(self, published):
+        """The platform's ids on the message; a direct message that opened
+        a thread of its own moves to that thread, in the same case."""
+        conversation = self.conversation_id
+        if published.thread_key != conversation.thread_key:
+            conversation = conversation._private_thread(published.thread_key)
+        self.write(
+            {
+                "state": "published",
+                "external_id": published.external_id,
+                "conversation_id": conversation.id,
+                "url": published.url or False,
+                "posted_at": published.posted_at or fields.Datetime.now(),
+                "body": plaintext2html(published.text) if published.text else self.body,
+                "cid": published.cid or False,
+                "failure_type": False,
+                "failure_reason": False,
+            }
+        )
+        link = Markup('<a href="%s" target="_blank" rel="noopener noreferrer">%s</a>') % (
+            self.url,
+            self.env._("see it on the platform"),
+        )
+        self._log_on_case(
+            self.env._("Direct message sent on %(platform)s", platform=self._platform_label())
+            if self.recipient_id
+            else self.env._("Reply published on %(platform)s", platform=self._platform_label()),
+            self.url and link,
+        )
+
+    def _record_failure(self, error):
+        """Keep the draft with the platform's reason; an outage or a rate
+        limit queues it for the cron."""
+        _logger.warning("Social message %s not published [%s]: %s", self.id, error.code, error.message)
+        self.write(
+            {
+                "state": "queued" if error.retryable else "failed",
+                "failure_type": error.code,
+                "failure_reason": error.message,
+            }
+        )
+        self._log_on_case(
+            self.env._(
+                "Not published on %(platform)s: %(reason)s", platform=self._platform_label(), reason=error.message
+            ),
+            self.env._("The draft is kept on the reply: retry it from there."),
+        )
+
+    def _platform_label(self):
+        return INFO[self.platform].label
+
+    def _log_on_case(self, title, detail):
+        """A note in the chatter of the case, else of the conversation, with
+        the text as written."""
+        thread = self.conversation_id.case_id or self.conversation_id
+        body = Markup("<p><strong>%s</strong></p><blockquote>%s</blockquote>") % (title, self.body or "")
+        if detail:
+            body += Markup("<p>%s</p>") % detail
+        thread.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+
+    @api.model
+    def _cron_publish_queued(self, batch_size=PUBLISH_BATCH):
+        """Publish the replies an outage or a rate limit queued."""
+        queued = self.search([("state", "=", "queued")], limit=batch_size, order="id")
+        for message in queued:
+            message._publish_one()
+            if not module.current_test:
+                # one commit per message: a message published stays published
+                # whatever happens to the next one
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = self.search_count([("state", "=", "queued")]) if len(queued) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)

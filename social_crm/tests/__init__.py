@@ -14,3 +14,10 @@ from . import test_crash_safety
 from . import test_security
 from . import test_shipped_data
 from . import test_post_media
+from . import test_segment
+from . import test_sending
+from . import test_idea
+from . import test_reply
+from . import test_sending_crash
+from . import test_reply_tour
+from . import test_reach_tour

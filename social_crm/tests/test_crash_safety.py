@@ -12,19 +12,13 @@ import base64
 import logging
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import config
+from odoo.tests import tagged
 
 from odoo.addons.social_crm_demo.fake_platforms import XApi
+
+from .cron_process import CronProcessCase
 
 _logger = logging.getLogger(__name__)
 
@@ -34,13 +28,7 @@ PAGE_DELAY = 0.15
 RUN_TIMEOUT = 120
 
 CRON_SCRIPT = """
-import sys
-import odoo
-from odoo.modules.registry import Registry
-
-rcfile, db, source_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
-odoo.tools.config.parse_config(["-c", rcfile, "-d", db, "--log-level=warn", "--no-http"])
-registry = Registry(db)
+source_id = int(args[0])
 with registry.cursor() as cr:
     env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
     Source = type(env["social.source"])
@@ -59,7 +47,7 @@ def page_end(token):
 
 
 @tagged("post_install", "-at_install")
-class TestKilledScheduledPull(TransactionCase):
+class TestKilledScheduledPull(CronProcessCase):
     """~3,800 X mentions pulled by the cron in a separate Odoo process,
     killed with SIGKILL once its first batch is committed, then run again."""
 
@@ -90,16 +78,6 @@ class TestKilledScheduledPull(TransactionCase):
             )
             self.source_id = source.id
         self.addCleanup(self.remove_committed)
-        handle, self.log = tempfile.mkstemp(prefix="social_crm_cron_", suffix=".log")
-        os.close(handle)
-        self.addCleanup(os.unlink, self.log)
-
-    @contextmanager
-    def committed(self):
-        """An environment on a new cursor, committed on exit: what another
-        process sees, outside the test's transaction."""
-        with self.registry.cursor() as cr:  # commits when the block ends without error
-            yield api.Environment(cr, SUPERUSER_ID, {})
 
     def remove_committed(self):
         with self.committed() as env:
@@ -120,25 +98,9 @@ class TestKilledScheduledPull(TransactionCase):
             cursor, reads = env.cr.fetchone()
         return messages, cursor or {}, reads or 0
 
-    def start_cron(self):
-        """``_cron_sync_due`` in a new Odoo process, as the scheduler runs it."""
-        env = {**os.environ, "PYTHONPATH": str(Path(odoo.__file__).resolve().parent.parent)}
-        with open(self.log, "ab") as log:
-            process = subprocess.Popen(  # pylint: disable=consider-using-with  # killed or waited by the test
-                [sys.executable, "-c", CRON_SCRIPT, config.rcfile, self.env.cr.dbname, str(self.source_id)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        self.addCleanup(lambda: process.poll() is None and process.kill())
-        return process
-
-    def output(self):
-        return Path(self.log).read_text(encoding="utf-8", errors="replace")[-3000:]
-
     def test_a_pull_killed_between_batches_keeps_them_and_resumes_after_them(self):
         total = len(self.mentions)
-        process = self.start_cron()
+        process = self.start_cron(CRON_SCRIPT, self.source_id)
         deadline = time.monotonic() + RUN_TIMEOUT
         while not self.state()[0]:
             self.assertIsNone(process.poll(), f"the pull ended before a batch was committed:\n{self.output()}")
@@ -155,7 +117,7 @@ class TestKilledScheduledPull(TransactionCase):
         token, reads_before_kill = cursor["next_token"], reads
 
         self.api.requests.clear()
-        process = self.start_cron()
+        process = self.start_cron(CRON_SCRIPT, self.source_id)
         self.assertEqual(process.wait(RUN_TIMEOUT), 0, self.output())
 
         stored, cursor, reads = self.state()

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
+import regex
+
 from .server import LoopbackServer, Reply
 
 EPOCH = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -40,6 +42,8 @@ MAX_LOOKUP = 25
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9.-]*[a-z0-9])", re.IGNORECASE)
 LINK = re.compile(r"https?://\S+")
 TAG = re.compile(r"(?<![\w#])#(\w+)")
+#: the lexicon's limits on app.bsky.feed.post#text
+MAX_GRAPHEMES, MAX_TEXT_BYTES = 300, 3000
 
 
 def iso(moment):
@@ -152,6 +156,7 @@ class BlueskyServer(LoopbackServer):
         "app.bsky.actor.getProfiles": "_get_profiles",
         "app.bsky.feed.searchPosts": "_search_posts",
         "app.bsky.feed.getPostThread": "_get_post_thread",
+        "com.atproto.repo.createRecord": "_create_record",
     }
 
     def __init__(
@@ -171,6 +176,8 @@ class BlueskyServer(LoopbackServer):
         self.notifications = []  # notification views without "author"/"record" rendering
         self.tokens = {}  # token -> {"did", "scope", "exp"}
         self.scripted = {}
+        #: the records created through createRecord, in order, as sent
+        self.published = []
         self.quota, self.window, self.access_lifetime = quota, window, access_lifetime
         self.app_password, self.email = app_password, email
         self._used, self._window_start = 0, time.time()
@@ -405,6 +412,11 @@ class BlueskyServer(LoopbackServer):
             if info["scope"] in scopes:
                 info["exp"] = int(time.time()) - 1
 
+    def revoke_app_password(self):
+        """The owner deletes the app password: its sessions end with it."""
+        self.tokens.clear()
+        self.app_password = _b32("revoked", self.app_password, length=16)
+
     def _authenticate(self, request, scope=ACCESS_SCOPE):
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer "):
@@ -521,6 +533,52 @@ class BlueskyServer(LoopbackServer):
             **self._session_view(account),
             "accessJwt": self._issue(account, ACCESS_SCOPE, self.access_lifetime),
             "refreshJwt": self._issue(account, REFRESH_SCOPE, 90 * 86400),
+        }
+
+    def _create_record(self, request):
+        """``com.atproto.repo.createRecord`` of an ``app.bsky.feed.post``,
+        validated against the lexicon as the PDS does (400 InvalidRequest
+        with its message); the post joins the network as ``me``'s."""
+        account = self._authenticate(request)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise XrpcError(400, "InvalidRequest", "Request body is not JSON") from None
+        for name in ("repo", "collection", "record"):
+            if not body.get(name):
+                raise XrpcError(400, "InvalidRequest", f'Input must have the property "{name}"')
+        if body["repo"] not in (account.did, account.handle):
+            raise XrpcError(400, "InvalidRequest", "Input/repo must be the DID or handle of the authenticated user")
+        if body["collection"] != "app.bsky.feed.post":
+            raise XrpcError(400, "InvalidRequest", f"Unsupported collection: {body['collection']}")
+        record = body["record"]
+        invalid = "Invalid app.bsky.feed.post record: "
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise XrpcError(400, "InvalidRequest", invalid + 'Record must have the property "text"')
+        if len(regex.findall(r"\X", text)) > MAX_GRAPHEMES or len(text.encode()) > MAX_TEXT_BYTES:
+            raise XrpcError(
+                400, "InvalidRequest", invalid + f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes"
+            )
+        if not isinstance(record.get("createdAt"), str):
+            raise XrpcError(400, "InvalidRequest", invalid + 'Record must have the property "createdAt"')
+        parent = None
+        if "reply" in record:
+            for ref in ("root", "parent"):
+                strong = (record["reply"] or {}).get(ref)
+                for name in ("uri", "cid"):
+                    if not isinstance(strong, dict) or not isinstance(strong.get(name), str):
+                        raise XrpcError(
+                            400, "InvalidRequest", invalid + f'Record/reply/{ref} must have the property "{name}"'
+                        )
+            parent = self.posts.get(record["reply"]["parent"]["uri"])
+        self.published.append(record)
+        post = self.add_post(account, text, reply_to=parent)
+        return {
+            "uri": post.uri,
+            "cid": post.cid,
+            "commit": {"cid": f"bafyrei{_b32('commit', post.uri, length=52)}", "rev": post.uri.rsplit("/", 1)[-1]},
+            "validationStatus": "valid",
         }
 
     def _get_session(self, request):

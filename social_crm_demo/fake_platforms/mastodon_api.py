@@ -11,6 +11,7 @@ ones with :meth:`add_account`, :meth:`post` and :meth:`direct`.
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from html import escape
@@ -23,6 +24,19 @@ REMOTE_DOMAINS = ("mastodon.social", "fosstodon.org", "hachyderm.io", "social.tr
 LANGUAGES = ("en", "en", "en", "fr", "de")
 PAGE_LIMITS = {"notifications": (40, 80), "statuses": (20, 40), "conversations": (20, 40)}
 INVALID_TOKEN = {"error": "The access token is invalid"}
+REVOKED_TOKEN = {"error": "The access token was revoked"}
+#: what a status may hold; a URL counts 23 characters, a mention its username only
+MAX_CHARS = 500
+URL_LENGTH = 23
+MENTION = re.compile(r"(?<![\w@])@(\w+)(?:@([\w.:-]+\w))?")
+LINK = re.compile(r"https?://\S+")
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+
+def status_length(text):
+    """A status's length as Mastodon counts it against its limit."""
+    text = LINK.sub("x" * URL_LENGTH, text)
+    return len(MENTION.sub(lambda match: "@" + match.group(1), text))
 
 
 def iso(moment):
@@ -129,6 +143,11 @@ class MastodonApi(LoopbackServer):
         self.quota = _Quota(quota, window) if quota is not None else None
         self.accounts, self.statuses, self.notifications, self.conversations = [], [], [], {}
         self.scripted, self.broken, self.altered = {}, {}, {}
+        #: the bodies of the statuses published through the API, in order
+        self.published = []
+        #: Idempotency-Key -> the status created with it (Mastodon keeps them an hour)
+        self.idempotent = {}
+        self.revoked = False
         self._clock = START
         self.owner = self.add_account(
             "tentworks",
@@ -222,6 +241,13 @@ class MastodonApi(LoopbackServer):
         )
         conversation.last_status = status
         return status
+
+    def revoke(self):
+        """The owner revokes the application's token."""
+        self.revoked = True
+
+    def find(self, status_id):
+        return next((s for s in self.statuses if s.id == status_id), None)
 
     def fail(self, path, *replies):
         self.scripted.setdefault(path, []).extend(replies)
@@ -460,18 +486,27 @@ class MastodonApi(LoopbackServer):
             rate = self.quota.headers()
             if not allowed:
                 return self._json({"error": "Too many requests"}, 429, rate)
-        authorized = request.headers.get("authorization") == f"Bearer {self.token}"
+        authorized = request.headers.get("authorization") == f"Bearer {self.token}" and not self.revoked
         parts = request.path.strip("/").split("/")
+        if parts == ["api", "v1", "statuses"] and request.method == "POST":
+            if not authorized:
+                return self._json(REVOKED_TOKEN if self.revoked else INVALID_TOKEN, 401, rate)
+            return self._create_status(request, rate)
         if parts[:2] != ["api", "v1"] or request.method != "GET":
             return self._json({"error": "Record not found"}, 404, rate)
         route = parts[2:]
+        if route[:1] == ["statuses"] and len(route) == 2:
+            status = self.find(route[1])
+            if status is None or (status.visibility in ("private", "direct") and not authorized):
+                return self._json({"error": "Record not found"}, 404, rate)
+            return self._json(self.status_json(status), 200, rate)
         if route[:1] == ["timelines"] and route[1:2] == ["tag"] and len(route) == 3:
             found = [s for s in self.statuses if route[2].lower() in s.tags and s.visibility == "public"]
             return self._page(request, "statuses", found, lambda s: s.id, self.status_json, rate)
         if route[:1] == ["statuses"] and len(route) == 3 and route[2] == "context":
             return self._context(route[1], authorized, rate)
         if not authorized:
-            return self._json(INVALID_TOKEN, 401, rate)
+            return self._json(REVOKED_TOKEN if self.revoked else INVALID_TOKEN, 401, rate)
         if route == ["accounts", "verify_credentials"]:
             return self._json(
                 {
@@ -502,6 +537,55 @@ class MastodonApi(LoopbackServer):
                 rate,
             )
         return self._json({"error": "Record not found"}, 404, rate)
+
+    def _create_status(self, request, rate):
+        """``POST /api/v1/statuses`` (JSON or form body): validates as
+        Mastodon does (422 with its message), then publishes as the owner;
+        mentions name known accounts, a ``direct`` status joins or starts
+        the conversation with them."""
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        text = str(body.get("status") or "")
+        visibility = body.get("visibility") or "public"
+        if not text.strip():
+            return self._json({"error": "Validation failed: Text can't be blank"}, 422, rate)
+        if status_length(text) > MAX_CHARS:
+            return self._json({"error": f"Validation failed: Text character limit of {MAX_CHARS} exceeded"}, 422, rate)
+        if visibility not in VISIBILITIES:
+            return self._json({"error": f"'{visibility}' is not a valid visibility"}, 422, rate)
+        key = request.headers.get("idempotency-key")
+        if key in self.idempotent:
+            return self._json(self.status_json(self.idempotent[key]), 200, rate)
+        parent = None
+        if body.get("in_reply_to_id"):
+            parent = self.find(str(body["in_reply_to_id"]))
+            if parent is None:
+                return self._json({"error": "Record not found"}, 404, rate)
+        mentioned = []
+        for match in MENTION.finditer(text):
+            username, domain = match.group(1).lower(), (match.group(2) or "").lower()
+            domain = "" if domain == f"127.0.0.1:{self.port}" else domain
+            account = next((a for a in self.accounts if a.username == username and a.domain == domain), None)
+            if account is not None and account is not self.owner:
+                mentioned.append(account)
+        self.published.append(body)
+        # the rendered content puts the mentions first, as links
+        shown = " ".join(MENTION.sub("", text).split()) if mentioned else text
+        status = self.post(self.owner, shown, reply_to=parent, visibility=visibility)
+        status.mentions += tuple(a for a in mentioned if a not in status.mentions)
+        if visibility == "direct":
+            root = status
+            while root.in_reply_to is not None:
+                root = root.in_reply_to
+            conversation = self.conversations.setdefault(
+                root.id, Conversation(str(400_000 + len(self.conversations)), list(mentioned), status)
+            )
+            conversation.last_status = status
+        if key:
+            self.idempotent[key] = status
+        return self._json(self.status_json(status), 200, rate)
 
     def _notification_json(self, notification):
         return {

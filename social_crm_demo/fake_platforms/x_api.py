@@ -40,8 +40,12 @@ ROUTES = [
     ("mentions", re.compile(r"/2/users/(\d+)/mentions")),
     ("search", re.compile(r"/2/tweets/search/recent")),
     ("dm_events", re.compile(r"/2/dm_events")),
+    ("create_tweet", re.compile(r"/2/tweets")),
+    ("dm_with", re.compile(r"/2/dm_conversations/with/(\d+)/messages")),
 ]
-USER_CONTEXT_ONLY = ("me", "dm_events")
+USER_CONTEXT_ONLY = ("me", "dm_events", "create_tweet", "dm_with")
+#: endpoints that create: POST only, answered 201
+CREATING = ("create_tweet", "dm_with")
 
 FIRST_NAMES = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivo", "Jade", "Kofi", "Lena")
 LAST_NAMES = ("Moreau", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Kowalski", "Berg", "Rossi", "Lund")
@@ -144,6 +148,10 @@ class XApi(LoopbackServer):
         self.consumer_key, self.consumer_secret = "LoopbackConsumerKey", "LoopbackConsumerSecret"
         self.access_token, self.access_token_secret = "", "LoopbackAccessTokenSecret"
         self.revoked = False
+        #: what was published, in order: ``{"kind": "tweet" | "dm", ...the request's JSON body}``
+        self.published = []
+        #: user ids that accept no direct message from the account
+        self.closed_dms = set()
         self.delay = 0.0
         self.rewrite = lambda payload: payload
         #: tweet or user id -> fields served instead of the stored ones
@@ -437,6 +445,8 @@ class XApi(LoopbackServer):
                 break
         else:
             return self._reply(404, problem(404, "Not Found Error", f"{request.path} is not an X API v2 endpoint"))
+        if (request.method == "POST") != (endpoint in CREATING):
+            return self._reply(405, problem(405, "Method Not Allowed", f"{request.method} {request.path}"))
         caller = self._caller(request)
         if caller is None:
             return self._reply(401, problem(401, "Unauthorized", "Unauthorized"))
@@ -455,7 +465,7 @@ class XApi(LoopbackServer):
         if not allowed:
             return self._reply(429, problem(429, "Too Many Requests", "Too Many Requests"), headers)
         status, payload = getattr(self, f"_serve_{endpoint}")(request, *match.groups())
-        if status == 200:
+        if status in (200, 201):
             payload = self.rewrite(payload)
         return self._reply(status, payload, headers)
 
@@ -561,6 +571,36 @@ class XApi(LoopbackServer):
         if "participant_ids" in self._fields(request, "expansions"):
             users += [p for e in page for p in e["_participants"]]
         return 200, self._with_includes(request, payload, users, {}, [], meta)
+
+    def _serve_create_tweet(self, request):
+        """``POST /2/tweets``: X refuses a text the account already posted
+        and a reply to a tweet that is gone, both with 403."""
+        body = json.loads(request.body or b"{}")
+        text = body.get("text") or ""
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        if not text.strip():
+            return 400, invalid_request("text", text, "The `text` field can not be empty")
+        escaped = html.escape(text, quote=False)
+        if any(t["author_id"] == self.account and t["text"] == escaped for t in self.tweets.values()):
+            return 403, problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+        if reply_to and (reply_to not in self.tweets or reply_to in self.deleted):
+            return 403, problem(
+                403, "Forbidden", "You attempted to reply to a Tweet that is deleted or not visible to you."
+            )
+        self.published.append({"kind": "tweet", **body})
+        tweet = self.add_tweet(self.account, text, reply_to=reply_to)
+        return 201, {"data": {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}}
+
+    def _serve_dm_with(self, request, participant_id):
+        """``POST /2/dm_conversations/with/:participant_id/messages``."""
+        body = json.loads(request.body or b"{}")
+        if participant_id not in self.users:
+            return 200, {"errors": [not_found("user", "participant_id", participant_id)]}
+        if participant_id in self.closed_dms:
+            return 403, problem(403, "Forbidden", "You cannot send messages to this user.")
+        self.published.append({"kind": "dm", "participant_id": participant_id, **body})
+        event = self.add_dm(self.account, participant_id, body.get("text") or "")
+        return 201, {"data": {"dm_conversation_id": event["dm_conversation_id"], "dm_event_id": event["id"]}}
 
     # -- helpers -------------------------------------------------------------
 
