@@ -166,6 +166,26 @@ class SocialMessage(models.Model):
                 content = Markup("<details><summary>%s</summary>%s</details>") % (message.summary, content)
             message.content_html = content
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """An outbound post in a case's conversation is the case's reply."""
+        messages = super().create(vals_list)
+        for message in messages.filtered(lambda message: message.direction == "outbound"):
+            case = message.conversation_id.case_id
+            if case:
+                case._record_first_reply(message.posted_at or fields.Datetime.now())
+        return messages
+
+    def action_create_case(self):
+        """Open a case for this post's conversation, from this post."""
+        self.ensure_one()
+        return self.conversation_id._create_case(self)
+
+    def action_create_lead(self):
+        """Turn this post into a lead, linked to its conversation."""
+        self.ensure_one()
+        return self.conversation_id._create_lead(self)
+
     @api.model
     def _odoo_values(self, post):
         """Values of a channel ``Post``, except its links to other records."""
@@ -210,7 +230,8 @@ class SocialMessage(models.Model):
     def _upsert_posts(self, source, posts, identities, conversations):
         """Store ``posts``: one search for those already known, one create for
         the new ones, a write only where content changed; then thread the
-        replies whose parent is now known, in either order of arrival."""
+        replies whose parent is now known, in either order of arrival.
+        Returns the new messages."""
         posts = list({post.external_id: post for post in posts}.values())
         found = self.search([("platform", "=", source.platform), ("external_id", "in", [p.external_id for p in posts])])
         by_external_id = {message.external_id: message for message in found}
@@ -242,7 +263,7 @@ class SocialMessage(models.Model):
                 message.write(changed)
         created = self.create(to_create)
         self._link_parents(source.platform, created)
-        return found | created
+        return created
 
     @api.model
     def _stored_by_external_id(self, platform, external_ids):
