@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Urgent"), ("3", "Critical")]
 #: share of an SLA target after which the team leader is warned
@@ -188,12 +189,37 @@ class SocialCase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("reference", "New") == "New":
-                vals["reference"] = self.env["ir.sequence"].next_by_code("social.case") or "New"
+        """Numbered and staged with a query for the batch, not one per case:
+        routing opens cases by the hundred during a pull."""
+        numbered = [vals for vals in vals_list if vals.get("reference", "New") == "New"]
+        for vals, reference in zip(numbered, self._next_references(len(numbered))):
+            vals["reference"] = reference
+        if "default_stage_id" not in self.env.context and any("stage_id" not in vals for vals in vals_list):
+            stage = self._default_stage()
+            for vals in vals_list:
+                vals.setdefault("stage_id", stage.id)
         cases = super().create(vals_list)
         cases._assign_in_teams()
         return cases
+
+    @api.model
+    def _next_references(self, count):
+        """``count`` references of the case sequence, drawn in one query
+        when the sequence is a plain PostgreSQL sequence."""
+        if not count:
+            return []
+        Sequence = self.env["ir.sequence"]
+        sequence = Sequence.search(
+            [("code", "=", "social.case"), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        if not sequence or sequence.implementation != "standard" or sequence.use_date_range:
+            return [Sequence.next_by_code("social.case") or "New" for _index in range(count)]
+        self.env.cr.execute(
+            SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"ir_sequence_{sequence.id:03d}", count)
+        )
+        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
 
     def write(self, vals):
         """Keep when a case closed, and hand the team queues' cases to the

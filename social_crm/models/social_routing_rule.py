@@ -147,7 +147,8 @@ class SocialRoutingRule(models.Model):
         for conversation, (rule, _message) in matched.items():
             by_rule[rule] |= conversation
         for rule, conversations in by_rule.items():
-            conversations.write(rule._conversation_values())
+            # like their creation in the sync: no chatter message per thread
+            conversations.with_context(tracking_disable=True).write(rule._conversation_values())
         self._open_cases(
             [(conversation, message) for conversation, (rule, message) in matched.items() if rule.create_case]
         )

@@ -14,3 +14,7 @@ from . import test_crash_safety
 from . import test_security
 from . import test_shipped_data
 from . import test_post_media
+from . import test_routing_rule
+from . import test_case_assignment
+from . import test_case_sla
+from . import test_social_lead
