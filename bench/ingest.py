@@ -68,6 +68,33 @@ def serve_apart(factory):
     return f"http://127.0.0.1:{port}", process
 
 
+def add_routing(env):
+    """A realistic routing set-up, so that the figure includes routing: a
+    support team that assigns by load, with an SLA, and a few rules (cases
+    for complaints, a team for other languages, a tag for the rest)."""
+    team = env["crm.team"].create({"name": "bench support", "social_assignment": "least_loaded"})
+    env["crm.team.member"].create(
+        [{"crm_team_id": team.id, "user_id": env.ref("base.user_admin").id, "social_case_capacity": 0}]
+    )
+    env["social.sla.policy"].create({"name": "bench", "team_id": team.id, "reply_hours": 4, "resolve_hours": 24})
+    tag = env["crm.tag"].create({"name": "bench social"})
+    env["social.routing.rule"].create(
+        [
+            {
+                "name": "Complaints",
+                "sequence": 1,
+                "keywords": "battery died, still says, repair service",
+                "team_id": team.id,
+                "priority": "2",
+                "create_case": True,
+            },
+            {"name": "Other languages", "sequence": 2, "languages": "fr, de, es", "team_id": team.id},
+            {"name": "Known customers", "sequence": 3, "customer_link": "linked", "tag_ids": [tag.id]},
+            {"name": "Everything else", "sequence": 4, "tag_ids": [tag.id]},
+        ]
+    )
+
+
 def run_pipeline(env, posts, authors, threads, seed):
     """Pull ``posts`` (half from an X search, half from a Mastodon hashtag)
     through ``social.source._sync``; returns (the stored posts' content, meter)."""
@@ -86,6 +113,7 @@ def run_pipeline(env, posts, authors, threads, seed):
             port=port,
         )
     )
+    add_routing(env)
     try:
         x_credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in XApi().credentials("bearer").items()}
         sources = env["social.source"].create(
