@@ -83,7 +83,7 @@ class CrmTeam(models.Model):
                 pointer = member.user_id
             if pointer != team.social_last_user_id:
                 last_users[team] = pointer
-        Case = self.env["social.case"].sudo().with_context(mail_auto_subscribe_no_notify=True)
+        Case = self.env["social.case"].sudo().with_context(mail_auto_subscribe_no_notify=True, social_assigning=True)
         for user, case_ids in given.items():
             Case.browse(case_ids).write({"user_id": user.id})
         for team, user in last_users.items():

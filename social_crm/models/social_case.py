@@ -2,11 +2,14 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Urgent"), ("3", "Critical")]
 #: share of an SLA target after which the team leader is warned
 SLA_WARNING_SHARE = 0.8
+#: what only the system records: a user setting them would hide a late answer
+SYSTEM_FIELDS = {"opened_at", "closed_at", "first_reply_at", "sla_warned_deadline"}
 SLA_DEADLINE_FIELDS = ("sla_reply_deadline", "sla_resolve_deadline", "sla_reply_warn_at", "sla_resolve_warn_at")
 
 
@@ -191,6 +194,7 @@ class SocialCase(models.Model):
     def create(self, vals_list):
         """Numbered and staged with a query for the batch, not one per case:
         routing opens cases by the hundred during a pull."""
+        self._check_system_fields(vals_list)
         numbered = [vals for vals in vals_list if vals.get("reference", "New") == "New"]
         for vals, reference in zip(numbered, self._next_references(len(numbered))):
             vals["reference"] = reference
@@ -223,17 +227,28 @@ class SocialCase(models.Model):
 
     def write(self, vals):
         """Keep when a case closed, and hand the team queues' cases to the
-        agents a closed or reassigned case leaves room for."""
+        agents a closed or reassigned case leaves room for (not while the
+        assignment itself writes: it already counted what it hands out)."""
+        self._check_system_fields([vals])
         teams = self.team_id
         result = super().write(vals)
         if "stage_id" in vals:
-            self.filtered(lambda case: case.is_closed and not case.closed_at).write(
+            self.filtered(lambda case: case.is_closed and not case.closed_at).sudo().write(
                 {"closed_at": fields.Datetime.now()}
             )
-            self.filtered(lambda case: not case.is_closed and case.closed_at).write({"closed_at": False})
-        if {"stage_id", "user_id", "team_id", "active"} & set(vals):
+            self.filtered(lambda case: not case.is_closed and case.closed_at).sudo().write({"closed_at": False})
+        if {"stage_id", "user_id", "team_id", "active"} & set(vals) and not self.env.context.get("social_assigning"):
             self.env["crm.team"].browse((teams | self.team_id).ids)._social_assign_queue()
         return result
+
+    def _check_system_fields(self, vals_list):
+        if self.env.su:
+            return
+        written = SYSTEM_FIELDS & {name for vals in vals_list for name in vals}
+        if written:
+            raise AccessError(
+                self.env._("Only Social CRM itself records %(fields)s.", fields=", ".join(sorted(written)))
+            )
 
     def _assign_in_teams(self):
         """Hand the unassigned open cases of ``self`` to their team's agents."""

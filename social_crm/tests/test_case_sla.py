@@ -2,6 +2,7 @@ from datetime import datetime
 
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .routing_common import RoutingCase
@@ -159,3 +160,15 @@ class TestCaseSla(RoutingCase):
             [("id", "in", (met | missed).ids)], ["sla_breached"], ["__count", "first_response_hours:avg"]
         )
         self.assertEqual(sorted(groups), [(False, 1, 2.0), (True, 1, 0.0)])
+
+    @freeze_time(FRIDAY_16)
+    def test_agents_cannot_fake_the_timing(self):
+        case = self.open_case()
+        for values in ({"first_reply_at": FRIDAY_16}, {"opened_at": datetime(2026, 11, 23, 10, 0)}):
+            with self.assertRaises(AccessError):
+                case.with_user(self.agent_a).write(values)
+        with self.assertRaises(AccessError):
+            self.open_case(opened_at=datetime(2026, 11, 23, 10, 0))
+        with self.assertRaises(AccessError):
+            self.Policy.with_user(self.agent_a).create({"name": "Mine", "team_id": self.team.id, "reply_hours": 99})
+        self.assertFalse(case.first_reply_at)

@@ -100,3 +100,10 @@ class TestCaseAndLeadFromConversation(RoutingCase):
         message = self.make_post("quote please")
         with self.assertRaises(AccessError):
             message.with_user(self.social_user).action_create_lead()
+
+    def test_a_lead_links_only_to_a_conversation_its_author_may_read(self):
+        foreign = self.env["social.conversation"].create(
+            {"platform": "feed", "thread_key": "elsewhere", "company_id": self.other_company.id}
+        )
+        with self.assertRaises(AccessError):
+            self.env["crm.lead"].with_user(self.agent_a).create({"name": "Peek", "social_conversation_id": foreign.id})
