@@ -1,5 +1,4 @@
 from collections import defaultdict
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
@@ -306,7 +305,8 @@ class SocialCase(models.Model):
             [("sla_breached", "=", False), ("sla_warn_at", "!=", False), ("sla_warn_at", "<=", now)]
         ).filtered(lambda case: case.sla_warned_deadline != case.sla_deadline and case.team_id.user_id)
         for case in near:
-            kind = self.env._("first reply") if case.sla_deadline == case.sla_reply_deadline else self.env._("resolution")
+            replying = case.sla_deadline == case.sla_reply_deadline
+            kind = self.env._("first reply") if replying else self.env._("resolution")
             case.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(case, case.sla_deadline),
