@@ -52,6 +52,7 @@ class SocialMessage(models.Model):
         help="Kept so that a reply stored before its parent is threaded when the parent arrives.",
     )
     child_ids = fields.One2many("social.message", "parent_id", string="Replies")
+    case_id = fields.Many2one(related="conversation_id.case_id", string="Case")
     author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
     title = fields.Char()

@@ -18,3 +18,4 @@ from . import test_routing_rule
 from . import test_case_assignment
 from . import test_case_sla
 from . import test_social_lead
+from . import test_create_case_tour
