@@ -155,8 +155,9 @@ class SocialRoutingRule(models.Model):
         wanted = [(conversation, message) for conversation, (rule, message) in matched.items() if rule.create_lead]
         if wanted:
             utm = {}
+            # unassigned unless the rule or the conversation says who: not the pulling user
             self.env["crm.lead"].create(
-                [conversation._lead_values(message, utm) for conversation, message in wanted]
+                [{"user_id": False, **conversation._lead_values(message, utm)} for conversation, message in wanted]
             )
 
     def _conversation_values(self):

@@ -90,6 +90,7 @@ class TestCaseAndLeadFromConversation(RoutingCase):
         leads = self.env["crm.lead"].search([("social_conversation_id", "in", messages.conversation_id.ids)])
         self.assertEqual(len(leads), 2)
         self.assertEqual(leads.team_id, self.team)
+        self.assertFalse(leads.user_id, "the pull's user is nobody's salesperson")
         self.assertEqual((len(leads.medium_id), len(leads.source_id)), (1, 1), "one medium, one source, reused")
 
     def test_a_user_without_sales_rights_cannot_make_leads(self):
