@@ -145,6 +145,8 @@ def run_pipeline(env, posts, authors, threads, seed):
                 if not source._sync():
                     sys.exit(f"bench: {source.name} failed: {source.last_error}")
         stored = env["social.message"].search_read([("source_id", "in", sources.ids)], list(CONTENT_FIELDS))
+        meter.routed = env["social.conversation"].search_count([("routing_rule_id", "!=", False)])
+        meter.cases = env["social.case"].search_count([])
         return stored, meter
     finally:
         x_process.terminate()
@@ -221,6 +223,7 @@ def main():
         f"SQL queries per 100 posts: {100 * small_meter.queries / small:.1f} at {small} posts, "
         f"{100 * pipeline.queries / stored:.1f} at {stored} posts"
     )
+    print(f"routing: {pipeline.routed} conversations routed, {pipeline.cases} cases opened in each run")
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
 
 
