@@ -104,12 +104,13 @@ class SocialRoutingRule(models.Model):
         categories, link = set(self.partner_category_ids.ids), self.customer_link
 
         def matches(message):
-            partner = message.author_id.partner_id
-            if (link == "linked" and not partner) or (link == "unlinked" and partner):
-                return False
+            if link != "any" or categories:
+                partner = message.author_id.partner_id
+                if (link == "linked" and not partner) or (link == "unlinked" and partner):
+                    return False
+                if categories and not categories & set(partner.category_id.ids):
+                    return False
             if languages and (message.language or "").lower().split("-")[0] not in languages:
-                return False
-            if categories and not categories & set(partner.category_id.ids):
                 return False
             return not pattern or bool(pattern.search(f"{message.title or ''}\n{message.body_text or ''}"))
 
