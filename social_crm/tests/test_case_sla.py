@@ -172,3 +172,11 @@ class TestCaseSla(RoutingCase):
         with self.assertRaises(AccessError):
             self.Policy.with_user(self.agent_a).create({"name": "Mine", "team_id": self.team.id, "reply_hours": 99})
         self.assertFalse(case.first_reply_at)
+
+    def test_policies_of_another_company_stay_there(self):
+        other_team = self.env["crm.team"].create({"name": "Other support", "company_id": self.other_company.id})
+        foreign = self.Policy.create({"name": "Theirs", "team_id": other_team.id, "reply_hours": 2})
+        self.assertEqual(foreign.company_id, self.other_company)
+        visible = self.Policy.with_user(self.social_manager).search([])
+        self.assertIn(self.policy, visible)
+        self.assertNotIn(foreign, visible)
