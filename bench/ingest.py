@@ -81,6 +81,33 @@ def serve_apart(factory):
     return f"http://127.0.0.1:{port}", process
 
 
+def add_routing(env):
+    """A realistic routing set-up, so that the figure includes routing: a
+    support team that assigns by load, with an SLA, and a few rules (cases
+    for complaints, a team for other languages, a tag for the rest)."""
+    team = env["crm.team"].create({"name": "bench support", "social_assignment": "least_loaded"})
+    env["crm.team.member"].create(
+        [{"crm_team_id": team.id, "user_id": env.ref("base.user_admin").id, "social_case_capacity": 0}]
+    )
+    env["social.sla.policy"].create({"name": "bench", "team_id": team.id, "reply_hours": 4, "resolve_hours": 24})
+    tag = env["crm.tag"].create({"name": "bench social"})
+    env["social.routing.rule"].create(
+        [
+            {
+                "name": "Complaints",
+                "sequence": 1,
+                "keywords": "battery died, still says, repair service",
+                "team_id": team.id,
+                "priority": "2",
+                "create_case": True,
+            },
+            {"name": "Other languages", "sequence": 2, "languages": "fr, de, es", "team_id": team.id},
+            {"name": "Known customers", "sequence": 3, "customer_link": "linked", "tag_ids": [tag.id]},
+            {"name": "Everything else", "sequence": 4, "tag_ids": [tag.id]},
+        ]
+    )
+
+
 def run_pipeline(env, posts, authors, threads, seed):
     """Pull ``posts`` (half from an X search, half from a Mastodon hashtag)
     through ``social.source._sync``; returns (the stored posts' content, meter)."""
@@ -99,6 +126,7 @@ def run_pipeline(env, posts, authors, threads, seed):
             port=port,
         )
     )
+    add_routing(env)
     try:
         x_credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in XApi().credentials("bearer").items()}
         sources = env["social.source"].create(
@@ -130,6 +158,8 @@ def run_pipeline(env, posts, authors, threads, seed):
                 if not source._sync():
                     sys.exit(f"bench: {source.name} failed: {source.last_error}")
         stored = env["social.message"].search_read([("source_id", "in", sources.ids)], content_fields(env))
+        meter.routed = env["social.conversation"].search_count([("routing_rule_id", "!=", False)])
+        meter.cases = env["social.case"].search_count([])
         return stored, meter
     finally:
         x_process.terminate()
@@ -206,6 +236,7 @@ def main():
         f"SQL queries per 100 posts: {100 * small_meter.queries / small:.1f} at {small} posts, "
         f"{100 * pipeline.queries / stored:.1f} at {stored} posts"
     )
+    print(f"routing: {pipeline.routed} conversations routed, {pipeline.cases} cases opened in each run")
     print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
 
 

@@ -6,7 +6,7 @@
     "author": "social_crm contributors",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["mail", "crm"],
+    "depends": ["mail", "crm", "resource", "utm"],
     "external_dependencies": {
         "python": ["feedparser", "lxml", "publicsuffixlist", "regex", "requests", "python-twitter-v2"]
     },
@@ -30,6 +30,10 @@
         "views/social_sending_views.xml",
         "views/social_idea_views.xml",
         "views/res_partner_views.xml",
+        "views/social_routing_rule_views.xml",
+        "views/social_sla_policy_views.xml",
+        "views/crm_team_views.xml",
+        "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
         "wizards/social_reply_wizard_views.xml",
         "views/social_crm_menus.xml",

@@ -1,4 +1,7 @@
 from . import social_access_mixin
+from . import resource_calendar
+from . import crm_team
+from . import crm_team_member
 from . import social_source
 from . import social_identity
 from . import social_identity_suggestion
@@ -7,6 +10,9 @@ from . import social_conversation
 from . import social_message
 from . import social_case_stage
 from . import social_case
+from . import social_sla_policy
+from . import social_routing_rule
+from . import crm_lead
 from . import res_partner
 from . import res_config_settings
 from . import social_segment

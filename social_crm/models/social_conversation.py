@@ -1,7 +1,10 @@
-from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from .platforms import PLATFORMS
+from .social_case import PRIORITIES
 
 KINDS = [
     ("one_to_many", "One-to-many"),
@@ -62,6 +65,19 @@ class SocialConversation(models.Model):
     case_id = fields.Many2one(
         "social.case", index="btree_not_null", tracking=True, ondelete="set null", check_company=True
     )
+
+    priority = fields.Selection(PRIORITIES, default="0", help="The priority of the case opened from the conversation.")
+    tag_ids = fields.Many2many("crm.tag", string="Tags")
+    routing_rule_id = fields.Many2one(
+        "social.routing.rule",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The rule that routed the conversation when its first matching post came in.",
+    )
+    lead_ids = fields.One2many("crm.lead", "social_conversation_id", string="Leads")
+    lead_count = fields.Integer(compute="_compute_lead_count")
 
     _sql_constraints = [
         ("platform_thread_key_unique", "UNIQUE(platform, thread_key)", "This thread is already known."),
@@ -166,6 +182,14 @@ class SocialConversation(models.Model):
 
     def action_private_message(self):
         return self.env["social.reply.wizard"]._action_open(self, "direct")
+    def _compute_lead_count(self):
+        counts = dict(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            ._read_group([("social_conversation_id", "in", self.ids)], ["social_conversation_id"], ["__count"])
+        )
+        for conversation in self:
+            conversation.lead_count = counts.get(conversation, 0)
 
     def action_open(self):
         self.write({"state": "open"})
@@ -175,6 +199,104 @@ class SocialConversation(models.Model):
 
     def action_ignore(self):
         self.write({"state": "ignored"})
+
+    def action_create_case(self):
+        """Open a case for the conversation, from its first post."""
+        self.ensure_one()
+        return self._create_case(self.root_message_id)
+
+    def _create_case(self, message):
+        """A case for this conversation, started from ``message``: its author
+        as customer, its text as description, the source's team; the
+        conversation is linked and open. Returns the case's form."""
+        self.ensure_one()
+        if self.case_id:
+            raise UserError(
+                self.env._("This conversation is already followed in %(case)s.", case=self.case_id.display_name)
+            )
+        case = self.env["social.case"].create(self._case_values(message))
+        self.write({"case_id": case.id, "state": "open"})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "social.case",
+            "res_id": case.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def _case_values(self, message, user=None):
+        """Values of a case opened from ``message`` of this conversation.
+        ``user``: the assignee when the conversation has none; by default the
+        team's assignment when it assigns, else the current user."""
+        team = self.team_id or self.source_id.team_id
+        if user is None:
+            user = False if team.social_assignment != "manual" else self.env.user
+        author = message.author_id
+        text = message.body_text or message.title or ""
+        return {
+            "name": self.name or message.summary or self.thread_key,
+            "partner_id": author.partner_id.id,
+            "identity_id": author.id,
+            "description": Markup("<p>%s</p>") % text if text else False,
+            "team_id": team.id,
+            "user_id": (self.user_id or user or self.env["res.users"]).id,
+            "priority": self.priority or "0",
+            "tag_ids": [Command.set(self.tag_ids.ids)],
+            "company_id": (self.company_id or self.env.company).id,
+        }
+
+    def action_create_lead(self):
+        """Turn the conversation into a lead, from its first post."""
+        self.ensure_one()
+        return self._create_lead(self.root_message_id)
+
+    def _create_lead(self, message):
+        """A lead from ``message`` of this conversation; returns its form."""
+        self.ensure_one()
+        lead = self.env["crm.lead"].create(self._lead_values(message))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "res_id": lead.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def _lead_values(self, message, utm=None):
+        """A lead from ``message``: its author's contact, the source as UTM
+        source and the platform as UTM medium, its text as description.
+        ``utm`` caches the UTM records across the leads of one batch."""
+        utm = {} if utm is None else utm
+        author = message.author_id
+        source = self.source_id or message.source_id
+        team = self.team_id or source.team_id
+        text = message.body_text or message.title or ""
+        if self.platform not in utm:
+            label = dict(self._fields["platform"]._description_selection(self.env))[self.platform]
+            utm[self.platform] = self.env["utm.mixin"].sudo()._find_or_create_record("utm.medium", label)
+        if source and source not in utm:
+            utm[source] = source._utm_source()
+        values = {
+            "name": self.name or message.summary or self.thread_key,
+            "partner_id": author.partner_id.id,
+            "contact_name": False if author.partner_id else (author.name or author.handle),
+            "description": Markup("<p>%s</p>") % text if text else False,
+            "social_conversation_id": self.id,
+            "medium_id": utm[self.platform].id,
+            "source_id": utm[source].id if source else False,
+            "company_id": (self.company_id or self.env.company).id,
+        }
+        if team:
+            values["team_id"] = team.id
+        if self.user_id:
+            values["user_id"] = self.user_id.id
+        return values
+
+    def action_view_leads(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm.crm_lead_all_leads")
+        action["domain"] = [("social_conversation_id", "in", self.ids)]
+        action["context"] = {"active_test": False}
+        return action
 
     @api.model
     def _upsert_threads(self, source, posts):

@@ -62,6 +62,7 @@ class SocialMessage(models.Model):
         help="Kept so that a reply stored before its parent is threaded when the parent arrives.",
     )
     child_ids = fields.One2many("social.message", "parent_id", string="Replies")
+    case_id = fields.Many2one(related="conversation_id.case_id", string="Case")
     author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
     title = fields.Char()
@@ -209,6 +210,29 @@ class SocialMessage(models.Model):
         else:
             action["domain"] = [("id", "in", ideas.ids)]
         return action
+    @api.model_create_multi
+    def create(self, vals_list):
+        """An outbound post pulled into a case's conversation is the case's
+        reply; a reply we write counts once it is published (``_record_published``)."""
+        messages = super().create(vals_list)
+        first_replies = {}
+        for message in messages.filtered(lambda message: message.direction == "outbound" and not message.state):
+            case, when = message.conversation_id.case_id, message.posted_at or fields.Datetime.now()
+            if case:
+                first_replies[case] = min(first_replies.get(case, when), when)
+        for case, when in first_replies.items():
+            case._record_first_reply(when)
+        return messages
+
+    def action_create_case(self):
+        """Open a case for this post's conversation, from this post."""
+        self.ensure_one()
+        return self.conversation_id._create_case(self)
+
+    def action_create_lead(self):
+        """Turn this post into a lead, linked to its conversation."""
+        self.ensure_one()
+        return self.conversation_id._create_lead(self)
 
     @api.model
     def _odoo_values(self, post):
@@ -256,7 +280,8 @@ class SocialMessage(models.Model):
     def _upsert_posts(self, source, posts, identities, conversations):
         """Store ``posts``: one search for those already known, one create for
         the new ones, a write only where content changed; then thread the
-        replies whose parent is now known, in either order of arrival."""
+        replies whose parent is now known, in either order of arrival.
+        Returns the new messages."""
         posts = list({post.external_id: post for post in posts}.values())
         found = self.search([("platform", "=", source.platform), ("external_id", "in", [p.external_id for p in posts])])
         by_external_id = {message.external_id: message for message in found}
@@ -288,7 +313,7 @@ class SocialMessage(models.Model):
                 message.write(changed)
         created = self.create(to_create)
         self._link_parents(source.platform, created)
-        return found | created
+        return created
 
     @api.model
     def _stored_by_external_id(self, platform, external_ids):
@@ -467,6 +492,7 @@ class SocialMessage(models.Model):
                 "failure_reason": False,
             }
         )
+        conversation.case_id._record_first_reply(self.posted_at)
         link = Markup('<a href="%s" target="_blank" rel="noopener noreferrer">%s</a>') % (
             self.url,
             self.env._("see it on the platform"),

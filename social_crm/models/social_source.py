@@ -125,6 +125,12 @@ class SocialSource(models.Model):
         compute="_compute_error_retryable",
         help="The failure may pass (an outage, a rate limit): pulls go on at the next allowed time.",
     )
+    utm_source_id = fields.Many2one(
+        "utm.source",
+        "UTM source",
+        copy=False,
+        help="The campaign source of the leads made from this source's posts; created with the first lead.",
+    )
     conversation_ids = fields.One2many("social.conversation", "source_id")
     conversation_count = fields.Integer(compute="_compute_counts")
     message_count = fields.Integer(compute="_compute_counts")
@@ -247,6 +253,15 @@ class SocialSource(models.Model):
             for key, field in info.credential_fields.items()
             if key not in info.renewed_credentials
         }
+
+    def _utm_source(self):
+        """The UTM source of this source's leads, made once and kept."""
+        self.ensure_one()
+        if not self.utm_source_id:
+            source = self.sudo()
+            name = self.env["utm.mixin"]._get_unique_names("utm.source", [source.name])[0]
+            source.utm_source_id = self.env["utm.source"].sudo().create({"name": name})
+        return self.utm_source_id
 
     def _compute_counts(self):
         conversations = dict(
@@ -443,7 +458,8 @@ class SocialSource(models.Model):
         posts = [post for post in batch.posts if post.author_id not in erased]
         identities = self.env["social.identity"]._upsert_authors(self, authors)
         conversations = self.env["social.conversation"]._upsert_threads(self, posts)
-        self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
+        created = self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
+        self.env["social.routing.rule"]._route(self, created)
 
     def _record_success(self, wait_seconds=0, skipped=()):
         now = fields.Datetime.now()

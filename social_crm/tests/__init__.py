@@ -21,3 +21,8 @@ from . import test_reply
 from . import test_sending_crash
 from . import test_reply_tour
 from . import test_reach_tour
+from . import test_routing_rule
+from . import test_case_assignment
+from . import test_case_sla
+from . import test_social_lead
+from . import test_create_case_tour

@@ -316,8 +316,8 @@ class TestFeedSyncQueryCount(SocialCrmCase):
 
     @warmup
     def test_query_count_of_a_pull_of_10_entries(self):
-        self.assert_pull_queries("pinned_small", 10, 21)
+        self.assert_pull_queries("pinned_small", 10, 22)
 
     @warmup
     def test_query_count_of_a_pull_of_200_entries(self):
-        self.assert_pull_queries("pinned_large", 200, 25)
+        self.assert_pull_queries("pinned_large", 200, 26)
