@@ -189,6 +189,7 @@ class MastodonClient(ChannelClient):
             account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
             where = f"{safe_url(response.url)} sent the connected account"
             cursor["account_id"] = str(values.required(account, "id", where, (str, int)))
+            self.account_id = self._author(account, where).external_id
         self._own_id = cursor.get("account_id")
         if cursor.get("since_id"):
             pages = self._newer_pages(mode, cursor["since_id"])
@@ -422,6 +423,9 @@ class MastodonClient(ChannelClient):
         parent = status.get("in_reply_to_id")
         account_id = str(status["account"].get("id"))
         quoted = _quoted(status)
+        if account_id == self._own_id:
+            # a cursor that knows the account id spares verify_credentials
+            self.account_id = author.external_id
         return Post(
             external_id=self._key(status_id),
             thread_key=thread,

@@ -104,18 +104,22 @@ class SocialConversation(models.Model):
                 first_id or []
             )
 
-    @api.depends("post_ids.author_id.partner_id")
+    @api.depends("post_ids.author_id.partner_id", "post_ids.direction")
     def _compute_participants(self):
+        """The customers are the partners of those who write to us: never
+        our own accounts, nor our companies."""
+        ours = self.env["res.company"].sudo().search([]).partner_id
         for conversation in self:
-            authors = conversation.post_ids.author_id
-            conversation.participant_ids = authors
-            conversation.partner_ids = authors.partner_id
+            posts = conversation.post_ids
+            conversation.participant_ids = posts.author_id
+            inbound = posts.filtered(lambda post: post.direction == "inbound")
+            conversation.partner_ids = inbound.author_id.partner_id - ours
 
     def _search_participant_ids(self, operator, value):
         return [("post_ids.author_id", operator, value)]
 
     def _search_partner_ids(self, operator, value):
-        return [("post_ids.partner_id", operator, value)]
+        return [("post_ids", "any", [("direction", "=", "inbound"), ("partner_id", operator, value)])]
 
     @api.depends("visibility", "participant_count")
     def _compute_kind(self):

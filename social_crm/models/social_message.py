@@ -258,6 +258,10 @@ class SocialMessage(models.Model):
         """What a re-pull changes: the content when its fingerprint differs
         (no sanitizing to compare), and the engagement counts."""
         changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
+        if values["direction"] == "outbound" and message.direction != "outbound":
+            # the company's account became known: never the other way round,
+            # a reply we published stays ours whatever a later pull knows
+            changed["direction"] = "outbound"
         if message.content_hash != values["content_hash"]:
             changed.update({name: values[name] for name in CONTENT_FIELDS})
         return changed

@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 from datetime import timedelta
 
@@ -124,6 +125,19 @@ class SocialSource(models.Model):
         "Retried automatically",
         compute="_compute_error_retryable",
         help="The failure may pass (an outage, a rate limit): pulls go on at the next allowed time.",
+    )
+    account_handle = fields.Char(
+        "Our account",
+        help="The handle of the company's own account on this platform (@acme). Its posts are outbound: our "
+        "answers, not customers' posts. Needed only where the credentials do not tell the account "
+        "(a search or a hashtag read with an app-only token).",
+    )
+    account_external_id = fields.Char(
+        "Our account ID",
+        readonly=True,
+        copy=False,
+        help="The platform's id of the company's account, as the last pulls saw it: the connected account, "
+        "the account whose mentions are pulled, or the account named in Our account.",
     )
     conversation_ids = fields.One2many("social.conversation", "source_id")
     conversation_count = fields.Integer(compute="_compute_counts")
@@ -397,7 +411,8 @@ class SocialSource(models.Model):
                     posts=tuple(post for page in pages for post in page.posts),
                     authors=tuple({author.external_id: author for page in pages for author in page.authors}.values()),
                     not_modified=all(page.not_modified for page in pages),
-                )
+                ),
+                account_id=client.account_id if client is not None else "",
             )
             self.cursor = pages[-1].cursor
             reads = sum(page.reads for page in pages)
@@ -432,18 +447,53 @@ class SocialSource(models.Model):
             return self.env._("1 post skipped: %(reasons)s", reasons=reasons)
         return self.env._("%(count)s posts skipped: %(reasons)s", count=len(skipped), reasons=reasons)
 
-    def _store_batch(self, batch):
-        """Store one batch; accounts erased on request stay erased."""
+    def _store_batch(self, batch, account_id=""):
+        """Store one batch; accounts erased on request stay erased; posts of
+        the company's own accounts are outbound. ``account_id``: the account
+        the client pulled as, when it knows it."""
         if batch.not_modified or not (batch.posts or batch.authors):
             return
         erased = self.env["social.identity.erasure"]._erased_external_ids(
             self.platform, {author.external_id for author in batch.authors}
         )
         authors = [author for author in batch.authors if author.external_id not in erased]
-        posts = [post for post in batch.posts if post.author_id not in erased]
+        own = self._own_account_ids(authors, account_id)
+        posts = [
+            dataclasses.replace(post, direction="outbound") if post.author_id in own else post
+            for post in batch.posts
+            if post.author_id not in erased
+        ]
         identities = self.env["social.identity"]._upsert_authors(self, authors)
         conversations = self.env["social.conversation"]._upsert_threads(self, posts)
         self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
+
+    def _own_account_ids(self, authors, account_id=""):
+        """The author ids of the company's accounts on this platform: the
+        one the client pulled as, the one whose handle is *Our account*, and
+        those its other sources of the company recorded (one query). Records
+        what this pull saw on the source."""
+        handle = self._normalized_handle(self.account_handle)
+        seen = account_id or next(
+            (author.external_id for author in authors if handle and self._normalized_handle(author.handle) == handle),
+            "",
+        )
+        if seen and seen != self.account_external_id:
+            self.account_external_id = seen
+        siblings = self.search_fetch(
+            [
+                ("platform", "=", self.platform),
+                ("company_id", "=", self.company_id.id),
+                ("account_external_id", "!=", False),
+                ("active", "in", (True, False)),
+            ],
+            ["account_external_id"],
+        )
+        return set(siblings.mapped("account_external_id")) | ({seen} if seen else set())
+
+    @staticmethod
+    def _normalized_handle(handle):
+        """``@Acme``, ``acme`` -> ``acme``: how handles compare."""
+        return (handle or "").strip().lstrip("@").lower()
 
     def _record_success(self, wait_seconds=0, skipped=()):
         now = fields.Datetime.now()
