@@ -98,17 +98,6 @@ def _fragment(value):
     return lxml.html.fragment_fromstring(value, create_parent="div")
 
 
-def html_to_text(value):
-    """Plain text of a profile note, paragraphs and line breaks kept."""
-    value = values.text(value)
-    if not value.strip():
-        return ""
-    root = _fragment(value)
-    for node in root.iter("br", "p"):
-        node.tail = "\n" + (node.tail or "")
-    return root.text_content().strip()
-
-
 def verified_websites(fields):
     """Links of the profile fields the instance verified (``verified_at``):
     it found a ``rel="me"`` link back to the profile on that page."""
@@ -470,7 +459,7 @@ class MastodonClient(ChannelClient):
             name=values.text(account.get("display_name")) or account.get("username"),
             profile_url=account.get("url"),
             avatar_url=account.get("avatar"),
-            bio=html_to_text(account.get("note")),
+            bio=values.html_to_text(account.get("note")),
             followers=_count(account.get("followers_count")),
             verified_websites=verified_websites(account.get("fields")),
         )

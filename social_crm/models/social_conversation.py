@@ -51,6 +51,14 @@ class SocialConversation(models.Model):
     partner_ids = fields.Many2many(
         "res.partner", compute="_compute_participants", search="_search_partner_ids", string="Customers"
     )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_partner_id",
+        store=True,
+        index="btree_not_null",
+        help="The first customer who wrote in the thread: conversations are grouped by them.",
+    )
     kind = fields.Selection(
         KINDS,
         compute="_compute_kind",
@@ -114,6 +122,25 @@ class SocialConversation(models.Model):
             conversation.participant_ids = posts.author_id
             inbound = posts.filtered(lambda post: post.direction == "inbound")
             conversation.partner_ids = inbound.author_id.partner_id - ours
+
+    @api.depends("post_ids.partner_id", "post_ids.direction")
+    def _compute_partner_id(self):
+        """One query for all the threads a sync touched; our own companies
+        are no customers."""
+        ours = self.env["res.company"].sudo().search([]).partner_id
+        first = {}
+        for post in self.env["social.message"].sudo().search_fetch(
+            [
+                ("conversation_id", "in", self.ids),
+                ("direction", "=", "inbound"),
+                ("partner_id", "not in", [False, *ours.ids]),
+            ],
+            ["conversation_id", "partner_id"],
+            order="posted_at asc, id asc",
+        ):
+            first.setdefault(post.conversation_id, post.partner_id)
+        for conversation in self:
+            conversation.partner_id = first.get(conversation, False)
 
     def _search_participant_ids(self, operator, value):
         return [("post_ids.author_id", operator, value)]

@@ -113,6 +113,39 @@ class SocialIdentity(models.Model):
                 identity, (0, False, False)
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        identities = super().create(vals_list)
+        identities.filtered("partner_id")._log_partner_links({})
+        return identities
+
+    def write(self, vals):
+        before = {identity: identity.partner_id for identity in self} if "partner_id" in vals else None
+        result = super().write(vals)
+        if before is not None:
+            self._log_partner_links(before)
+        return result
+
+    def _log_partner_links(self, before):
+        """A note in the contact's chatter when an account is linked to it or
+        unlinked from it: once per link, never per post."""
+        for identity in self:
+            old, new = before.get(identity, self.env["res.partner"]), identity.partner_id
+            if old == new:
+                continue
+            if old:
+                old.sudo()._message_log(
+                    body=self.env._("Social account %(account)s unlinked from this contact.", account=identity.display_name)
+                )
+            if new:
+                new.sudo()._message_log(
+                    body=self.env._(
+                        "Social account %(account)s linked to this contact: %(evidence)s",
+                        account=identity.display_name,
+                        evidence=identity.link_evidence or self.env._("set by %(user)s", user=self.env.user.name),
+                    )
+                )
+
     def _link_partner(self, partner, method="manual", evidence=""):
         """Link to ``partner`` on ``method`` evidence, with its confidence,
         and keep what the link rests on. Private: only code that weighed the

@@ -4,7 +4,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL, html2plaintext
+from odoo.tools import SQL
 
 from .. import channels
 from .platforms import PLATFORMS
@@ -54,6 +54,10 @@ class SocialMessage(models.Model):
     child_ids = fields.One2many("social.message", "parent_id", string="Replies")
     author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
+    author_name = fields.Char(related="author_id.name", string="Author name")
+    author_handle = fields.Char(related="author_id.handle", string="Author handle")
+    parent_author_id = fields.Many2one(related="parent_id.author_id", string="In reply to author")
+    case_id = fields.Many2one(related="conversation_id.case_id", string="Case")
     title = fields.Char()
     body = fields.Html(sanitize=True, sanitize_attributes=True, strip_style=True)
     body_text = fields.Text("Text", compute="_compute_body_text", store=True)
@@ -105,7 +109,7 @@ class SocialMessage(models.Model):
         """The body as text; a post of media only reads as its media
         (``[image: alt text]``), so that lists and searches find it."""
         for message in self:
-            message.body_text = html2plaintext(message.body or "").strip() or "\n".join(
+            message.body_text = channels.html_to_text(message.body) or "\n".join(
                 self._media_label(item) for item in message.media or ()
             )
 
@@ -165,6 +169,37 @@ class SocialMessage(models.Model):
             if message.is_collapsed:
                 content = Markup("<details><summary>%s</summary>%s</details>") % (message.summary, content)
             message.content_html = content
+
+    def action_open_partner(self):
+        """The author's contact, one click from the post."""
+        self.ensure_one()
+        return self._form_action(self.partner_id)
+
+    def action_open_author(self):
+        """The author's contact if linked, else their social identity."""
+        self.ensure_one()
+        return self._form_action(self.partner_id or self.author_id)
+
+    def action_open_conversation(self):
+        self.ensure_one()
+        return self._form_action(self.conversation_id)
+
+    def action_open_case(self):
+        self.ensure_one()
+        return self._form_action(self.case_id)
+
+    @api.model
+    def _form_action(self, record):
+        if not record:
+            return False
+        record.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
 
     @api.model
     def _odoo_values(self, post):

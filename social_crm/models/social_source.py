@@ -1,6 +1,7 @@
 import dataclasses
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
 
@@ -105,7 +106,10 @@ class SocialSource(models.Model):
     state = fields.Selection(
         [("active", "Active"), ("paused", "Paused"), ("error", "Error")], required=True, default="active", copy=False
     )
-    last_pull_at = fields.Datetime("Last pull", readonly=True, copy=False)
+    last_pull_at = fields.Datetime("Last pull", readonly=True, copy=False, help="When a pull last succeeded.")
+    last_attempt_at = fields.Datetime(
+        "Last attempt", readonly=True, copy=False, help="When a pull was last tried, whether it succeeded or not."
+    )
     next_pull_at = fields.Datetime(
         "Next allowed pull",
         copy=False,
@@ -160,6 +164,34 @@ class SocialSource(models.Model):
                         modes=", ".join(labels[mode] for mode in modes),
                     )
                 )
+
+    @api.constrains("platform", "target", "api_url")
+    def _check_urls(self):
+        """A feed URL or an API URL that can never work is refused on save,
+        rather than found out at the first pull."""
+        for source in self:
+            urls = {self.env._("API URL"): source.api_url}
+            if source.platform == "feed":
+                urls[self.env._("Feed URL")] = source.target
+            for label, url in urls.items():
+                if url and not self._is_web_url(url):
+                    raise ValidationError(
+                        self.env._(
+                            "%(what)s of %(name)s must be a web address starting with http:// or https:// "
+                            "(e.g. https://example.com/feed.xml), not %(url)s.",
+                            what=label,
+                            name=source.name,
+                            url=url,
+                        )
+                    )
+
+    @staticmethod
+    def _is_web_url(url):
+        try:
+            parts = urlsplit(url.strip())
+            return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url.strip()
+        except ValueError:
+            return False
 
     @api.onchange("platform")
     def _onchange_platform(self):
@@ -292,9 +324,45 @@ class SocialSource(models.Model):
                     sources=", ".join(busy.mapped("name")),
                 )
             )
+        Message = self.env["social.message"].sudo()
+        before = Message.search_count([("source_id", "in", sources.ids)])
         for source in sources:
             source._sync()
-        return True
+        return self._pull_notification(Message.search_count([("source_id", "in", sources.ids)]) - before)
+
+    def _pull_notification(self, new_posts):
+        """What *Pull now* tells: how many posts came in, or why not."""
+        failed = self.filtered("error_code")
+        if failed:
+            labels = dict(self._fields["error_code"]._description_selection(self.env))
+            message = "\n".join(
+                self.env._(
+                    "%(name)s: %(failure)s. %(detail)s",
+                    name=source.name,
+                    failure=labels[source.error_code],
+                    detail=source.last_error or "",
+                )
+                for source in failed
+            )
+            title, kind = self.env._("The pull did not complete"), "warning"
+        else:
+            title, kind = self.env._("Pulled"), "success"
+            message = ""
+        if new_posts:
+            message = "\n".join(filter(None, [self.env._("%(count)s new posts came in.", count=new_posts), message]))
+        elif not failed:
+            message = self.env._("No new posts since the last pull.")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_pause(self):
         self.write({"state": "paused"})
@@ -502,6 +570,7 @@ class SocialSource(models.Model):
             {
                 "state": "active",
                 "last_pull_at": now,
+                "last_attempt_at": now,
                 "next_pull_at": now + wait,
                 "last_error": False,
                 "error_code": False,
@@ -524,7 +593,7 @@ class SocialSource(models.Model):
         self.write(
             {
                 "state": "active" if rate_limited else "error",
-                "last_pull_at": now,
+                "last_attempt_at": now,
                 "next_pull_at": now + wait,
                 # the failure's label is translated; the detail is the platform's own
                 "last_error": error.message,

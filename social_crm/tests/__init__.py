@@ -15,3 +15,4 @@ from . import test_security
 from . import test_shipped_data
 from . import test_post_media
 from . import test_outbound_direction
+from . import test_inbox_read

@@ -121,7 +121,8 @@ class TestCronSyncDue(SocialCrmCase):
                     "error_code": "not_found",
                     "error_retryable": False,
                     "error_count": 1,
-                    "last_pull_at": NOW,
+                    "last_attempt_at": NOW,
+                    "last_pull_at": False,
                     "next_pull_at": NOW + timedelta(minutes=10),
                 }
             ],
@@ -155,7 +156,8 @@ class TestCronSyncDue(SocialCrmCase):
                         "error_code": "unavailable",
                         "error_retryable": True,
                         "error_count": count,
-                        "last_pull_at": at,
+                        "last_attempt_at": at,
+                        "last_pull_at": False,
                         "next_pull_at": at + timedelta(minutes=minutes),
                     }
                 ],

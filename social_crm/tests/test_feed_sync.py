@@ -249,17 +249,27 @@ class TestFeedErrors(SocialCrmCase):
 
     def test_server_error_is_retried_later_backing_off(self):
         interval = timedelta(minutes=self.source.interval_minutes)
+        pulled = self.source.last_pull_at
         with freeze_time(NOW):
             self.assert_fails_keeping_data(Reply(500, "oops"), "HTTP 500", "unavailable")
         self.assertRecordValues(
-            self.source, [{"error_retryable": True, "last_pull_at": NOW, "next_pull_at": NOW + interval}]
+            self.source,
+            [{"error_retryable": True, "last_attempt_at": NOW, "last_pull_at": pulled, "next_pull_at": NOW + interval}],
         )
         later = NOW + interval
         with freeze_time(later), self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
             self.source.action_sync()
         self.assertRecordValues(
             self.source,
-            [{"state": "error", "error_count": 2, "last_pull_at": later, "next_pull_at": later + 2 * interval}],
+            [
+                {
+                    "state": "error",
+                    "error_count": 2,
+                    "last_attempt_at": later,
+                    "last_pull_at": pulled,
+                    "next_pull_at": later + 2 * interval,
+                }
+            ],
         )
 
     def test_oversize_feed(self):

@@ -493,7 +493,7 @@ class TestMastodonSync(PlatformSyncCase):
             output = self.sync_failing(source)
         self.assertIn("HTTP 429", output)
         self.assert_rate_limited(source, until=NOW + timedelta(seconds=120))
-        self.assertEqual(source.last_pull_at, NOW)
+        self.assertEqual((source.last_attempt_at, source.last_pull_at), (NOW, False), "a rate limit is no pull")
 
     def test_a_spent_quota_stops_the_pull_and_waits_for_the_reset(self):
         with freeze_time(NOW):
