@@ -54,7 +54,7 @@ class SocialConversation(models.Model):
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
-        compute="_compute_partner_id",
+        compute="_compute_thread",
         store=True,
         index="btree_not_null",
         help="The first customer who wrote in the thread: conversations are grouped by them.",
@@ -81,11 +81,19 @@ class SocialConversation(models.Model):
             text = root.title or (root.body_text or "").strip()
             conversation.name = (text[:80] + "…") if len(text) > 80 else (text or conversation.thread_key)
 
-    @api.depends("post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id")
+    @api.depends(
+        "post_ids.posted_at",
+        "post_ids.visibility",
+        "post_ids.external_id",
+        "post_ids.author_id",
+        "post_ids.partner_id",
+        "post_ids.direction",
+    )
     def _compute_thread(self):
         """Aggregated in SQL: a sync touches many threads, and loading their
         posts (bodies included) again after each batch would cost more than
-        the batch."""
+        the batch. The customer is the first who wrote to us, never one of
+        our companies."""
         Message = self.env["social.message"]
         stats = {
             conversation: values
@@ -102,7 +110,20 @@ class SocialConversation(models.Model):
                 ["conversation_id", "external_id"],
             )
         }
+        ours = self.env["res.company"].sudo().search_fetch([], ["partner_id"]).partner_id
+        customers = {}
+        for post in Message.sudo().search_fetch(
+            [
+                ("conversation_id", "in", self.ids),
+                ("direction", "=", "inbound"),
+                ("partner_id", "not in", [False, *ours.ids]),
+            ],
+            ["conversation_id", "partner_id"],
+            order="posted_at asc, id asc",
+        ):
+            customers.setdefault(post.conversation_id.id, post.partner_id)
         for conversation in self:
+            conversation.partner_id = customers.get(conversation.id, False)
             count, last_at, authors, visibilities, first_id = stats.get(conversation, (0, False, 0, [], False))
             conversation.post_count = count
             conversation.last_activity_at = last_at
@@ -122,25 +143,6 @@ class SocialConversation(models.Model):
             conversation.participant_ids = posts.author_id
             inbound = posts.filtered(lambda post: post.direction == "inbound")
             conversation.partner_ids = inbound.author_id.partner_id - ours
-
-    @api.depends("post_ids.partner_id", "post_ids.direction")
-    def _compute_partner_id(self):
-        """One query for all the threads a sync touched; our own companies
-        are no customers."""
-        ours = self.env["res.company"].sudo().search([]).partner_id
-        first = {}
-        for post in self.env["social.message"].sudo().search_fetch(
-            [
-                ("conversation_id", "in", self.ids),
-                ("direction", "=", "inbound"),
-                ("partner_id", "not in", [False, *ours.ids]),
-            ],
-            ["conversation_id", "partner_id"],
-            order="posted_at asc, id asc",
-        ):
-            first.setdefault(post.conversation_id, post.partner_id)
-        for conversation in self:
-            conversation.partner_id = first.get(conversation, False)
 
     def _search_participant_ids(self, operator, value):
         return [("post_ids.author_id", operator, value)]
