@@ -181,7 +181,11 @@ class TestInboxAccess(InboxCase):
         self.assertEqual(len(partner.social_timeline_ids), 3, "the public exchange; the DM is for the team")
         self.assertEqual(partner.social_case_count, 1)
         self.assertEqual(self.visible(self.salesman, "social.case"), case)
-        self.assertEqual(self.visible(self.salesman, "social.identity"), self.customer.social_identity_ids)
+        self.assertEqual(
+            self.visible(self.salesman, "social.identity").mapped("handle"),
+            [f"tentworks@127.0.0.1:{self.api.port}", "jo@mastodon.social"],
+            "their customer, and who answered them",
+        )
         self.assertNotIn(self.message("Three nights"), self.visible(self.salesman), "not their customer")
         with self.assertRaises(AccessError):
             case.with_user(self.salesman).write({"name": "Mine now"})
