@@ -110,7 +110,7 @@ class SocialConversation(models.Model):
                 ["conversation_id", "external_id"],
             )
         }
-        ours = self.env["res.company"].sudo().search_fetch([], ["partner_id"]).partner_id
+        ours = self._our_partners()
         customers = {}
         for post in Message.sudo().search_fetch(
             [
@@ -137,12 +137,16 @@ class SocialConversation(models.Model):
     def _compute_participants(self):
         """The customers are the partners of those who write to us: never
         our own accounts, nor our companies."""
-        ours = self.env["res.company"].sudo().search([]).partner_id
+        ours = self._our_partners()
         for conversation in self:
             posts = conversation.post_ids
             conversation.participant_ids = posts.author_id
             inbound = posts.filtered(lambda post: post.direction == "inbound")
             conversation.partner_ids = inbound.author_id.partner_id - ours
+
+    def _our_partners(self):
+        """The partners of our companies: never customers of a thread."""
+        return self.env["res.company"].sudo().search_fetch([], ["partner_id"]).partner_id
 
     def _search_participant_ids(self, operator, value):
         return [("post_ids.author_id", operator, value)]

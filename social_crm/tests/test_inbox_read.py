@@ -7,7 +7,7 @@ data comes from a Mastodon instance on 127.0.0.1: Jo asks in public under
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.social_crm_demo.fake_platforms import MastodonApi, Reply
 
@@ -135,13 +135,15 @@ class TestContactTimeline(InboxCase):
             action = getattr(partner, method)()
             context = action.get("context") or {}
             self.assertFalse([key for key in context if key.startswith("search_default_")], method)
-            self.assertEqual(self.env[action["res_model"]].with_user(self.agent_a).search_count(action["domain"]), count)
+            opened = self.env[action["res_model"]].with_user(self.agent_a).search_count(action["domain"])
+            self.assertEqual(opened, count, method)
 
     def test_the_contact_chatter_tells_links_and_cases_not_posts(self):
         def notes():
             self.env.flush_all()
             self.env.cr.precommit.run()  # notes of links are written at commit, as tracking
-            return [body for body in self.customer.message_ids.mapped("body") if "Social account" in body or "Case" in body]
+            bodies = self.customer.message_ids.mapped("body")
+            return [body for body in bodies if "Social account" in body or "Case" in body]
 
         self.assertEqual(len(notes()), 1, "the link made by the pull, once for three posts")
         self.assertIn("jo@mastodon.social", notes()[0])

@@ -24,7 +24,8 @@ class TestXOutbound(PlatformSyncCase):
 
     def x_source(self, mode="mentions", target="@acme", kind="user", **values):
         credentials = {CREDENTIAL_FIELDS["x"][key]: value for key, value in self.api.credentials(kind).items()}
-        return self.make_platform_source("x", mode, f"{self.api.url}/2", target, max_items=1000, **credentials, **values)
+        url = f"{self.api.url}/2"
+        return self.make_platform_source("x", mode, url, target, max_items=1000, **credentials, **values)
 
     def acme_tweets(self, messages):
         return {key for key in messages if self.api.tweets[key]["author_id"] == self.api.account}
@@ -48,7 +49,8 @@ class TestXOutbound(PlatformSyncCase):
         customer.partner_id = self.env["res.partner"].create({"name": "A hiker"})
         reply.author_id.partner_id = self.env.company.partner_id
         self.assertEqual(reply.conversation_id.partner_ids, customer.partner_id)
-        self.assertIn(reply.conversation_id, self.env["social.conversation"].search([("partner_ids", "ilike", "hiker")]))
+        by_name = self.env["social.conversation"].search([("partner_ids", "ilike", "hiker")])
+        self.assertIn(reply.conversation_id, by_name)
         found = self.env["social.conversation"].search([("partner_ids", "=", self.env.company.partner_id.id)])
         self.assertNotIn(reply.conversation_id, found)
 
