@@ -30,19 +30,21 @@ class ResPartner(models.Model):
     social_case_count = fields.Integer(compute="_compute_social_counts", groups=SOCIAL_READERS)
 
     def _compute_social_timeline_ids(self):
-        """As the user may read them (private threads of other teams stay
-        hidden): the contact's latest posts, then our outbound posts in
-        their conversations. A form shows one contact: two searches."""
-        Message = self.env["social.message"]
+        """As the user may read them: private threads of other teams stay
+        hidden. A form shows one contact: two searches."""
         for partner in self:
-            if not partner.id:
-                partner.social_timeline_ids = Message
-                continue
-            theirs = Message.search([("partner_id", "child_of", partner.id)], limit=TIMELINE_LIMIT)
-            ours = Message.search(
-                [("conversation_id", "in", theirs.conversation_id.ids), ("direction", "=", "outbound")]
-            )
-            partner.social_timeline_ids = theirs | ours
+            partner.social_timeline_ids = partner._social_timeline_messages()
+
+    def _social_timeline_messages(self):
+        """The contact's latest posts, then our outbound posts in their
+        conversations. Modules that tie more threads to a contact (a lead's
+        conversations) extend this."""
+        Message = self.env["social.message"]
+        if not self.id:
+            return Message
+        theirs = Message.search([("partner_id", "child_of", self.id)], limit=TIMELINE_LIMIT)
+        ours = Message.search([("conversation_id", "in", theirs.conversation_id.ids), ("direction", "=", "outbound")])
+        return theirs | ours
 
     def _compute_social_counts(self):
         """Counts over the partner and its contacts, one grouped query per model."""

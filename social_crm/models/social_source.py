@@ -547,6 +547,7 @@ class SocialSource(models.Model):
         )
         if seen and seen != self.account_external_id:
             self.account_external_id = seen
+            self._mark_outbound(seen)
         siblings = self.search_fetch(
             [
                 ("platform", "=", self.platform),
@@ -557,6 +558,18 @@ class SocialSource(models.Model):
             ["account_external_id"],
         )
         return set(siblings.mapped("account_external_id")) | ({seen} if seen else set())
+
+    def _mark_outbound(self, author_external_id):
+        """Once an account is known as ours, what the company stored of it
+        before is outbound too: one search and one write, once per account."""
+        self.env["social.message"].search(
+            [
+                ("platform", "=", self.platform),
+                ("company_id", "=", self.company_id.id),
+                ("author_id.external_id", "=", author_external_id),
+                ("direction", "=", "inbound"),
+            ]
+        ).write({"direction": "outbound"})
 
     @staticmethod
     def _normalized_handle(handle):

@@ -44,8 +44,8 @@ class TestXOutbound(PlatformSyncCase):
         self.assertEqual(search.account_external_id, self.api.account)
 
         # our account linked to our company: the company is no customer of the thread
-        reply = messages[next(iter(ours))]
-        customer = reply.parent_id.author_id or reply.conversation_id.root_message_id.author_id
+        reply = next(messages[key] for key in sorted(ours) if messages[key].parent_id.direction == "inbound")
+        customer = reply.parent_id.author_id
         customer.partner_id = self.env["res.partner"].create({"name": "A hiker"})
         reply.author_id.partner_id = self.env.company.partner_id
         self.assertEqual(reply.conversation_id.partner_ids, customer.partner_id)
@@ -66,11 +66,14 @@ class TestXOutbound(PlatformSyncCase):
         mentions = self.x_source()
         self.sync(mentions)
         self.assertEqual(mentions.account_external_id, self.api.account, "the account whose mentions are pulled")
+        self.assertEqual({messages[key].direction for key in ours}, {"outbound"}, "what was stored is corrected")
+        self.assertEqual({m.direction for k, m in messages.items() if k not in ours}, {"inbound"})
+        messages[min(ours)].direction = "inbound"  # as stored before this change, say
         search.cursor = False  # read the same tweets again
         counts = self.counts()
         self.sync(search)
         self.assertEqual(self.counts(), counts, "the same posts, corrected, not duplicated")
-        self.assertEqual({messages[key].direction for key in ours}, {"outbound"})
+        self.assertEqual({messages[key].direction for key in ours}, {"outbound"}, "a re-pull corrects them too")
         self.assertEqual({m.direction for k, m in messages.items() if k not in ours}, {"inbound"})
 
 
