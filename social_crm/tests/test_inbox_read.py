@@ -5,6 +5,7 @@ data comes from a Mastodon instance on 127.0.0.1: Jo asks in public under
 #tentworks and in a direct message, and @tentworks answers both."""
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
@@ -153,6 +154,12 @@ class TestContactTimeline(InboxCase):
         self.assertEqual(len(notes()), 3)
         self.assertIn("opened", notes()[1])
         self.assertIn("closed", notes()[0])
+        arch = self.env["res.partner"].with_user(self.agent_a).get_views([(False, "form")])["views"]["form"]["arch"]
+        tree = etree.fromstring(arch)
+        [identities] = tree.xpath("//field[@name='social_identity_ids']/list")
+        self.assertEqual(identities.get("delete"), "0", "no trash icon that would delete the account")
+        [unlink] = identities.xpath("button[@name='action_unlink_partner']")
+        self.assertIn("The account and its posts are kept", unlink.get("confirm"))
         identity = self.message("Does the Ridge 2").author_id
         identity.with_user(self.agent_a).action_unlink_partner()
         self.assertIn("unlinked", notes()[0])
