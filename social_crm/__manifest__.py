@@ -44,6 +44,9 @@
         "demo/social_case_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "social_crm/static/src/scss/social_thread.scss",
+        ],
         "web.assets_tests": [
             "social_crm/static/tests/tours/*.js",
         ],

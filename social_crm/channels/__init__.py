@@ -22,7 +22,7 @@ from .errors import (
 )
 from .records import Author, Batch, LinkCard, Media, Post, Published, Recipient, ReplyTarget
 from .transport import Response, Transport
-from .values import without_remote_images
+from .values import html_to_text, without_remote_images
 
 # each platform module registers its client, in the order selections list them
 from . import feeds, x, mastodon, bluesky  # noqa: F401  isort: skip

@@ -111,6 +111,11 @@ class ChannelClient:
         #: secrets the client renewed during the pull (a refreshed session),
         #: for the ORM to store in the source's credential fields
         self.credential_updates = {}
+        #: the author id (as in ``Post.author_id``) of the account the pull
+        #: runs as, once the client knows it: the ORM records it on the
+        #: source, so that sources that cannot tell (a search with an
+        #: app-only token) still see that account's posts as outbound
+        self.account_id = ""
 
     def pull(self, cursor):
         """Yield :class:`~.records.Batch` objects, oldest unseen first, each

@@ -324,6 +324,7 @@ class BlueskyClient(ChannelClient):
             self._renew()
         if not self.did:
             self.did = values.required(self._get("com.atproto.server.getSession"), "did", "Bluesky sent the session")
+        self.account_id = self.did
         yield from self._paged(cursor or {}, fetch, what, views_of)
 
     # -- paging ---------------------------------------------------------

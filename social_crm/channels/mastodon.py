@@ -102,17 +102,6 @@ def _fragment(value):
     return lxml.html.fragment_fromstring(value, create_parent="div")
 
 
-def html_to_text(value):
-    """Plain text of a profile note, paragraphs and line breaks kept."""
-    value = values.text(value)
-    if not value.strip():
-        return ""
-    root = _fragment(value)
-    for node in root.iter("br", "p"):
-        node.tail = "\n" + (node.tail or "")
-    return root.text_content().strip()
-
-
 def verified_websites(fields):
     """Links of the profile fields the instance verified (``verified_at``):
     it found a ``rel="me"`` link back to the profile on that page."""
@@ -196,6 +185,7 @@ class MastodonClient(ChannelClient):
             account, response = self._get_json("/api/v1/accounts/verify_credentials", dict, "the connected account")
             where = f"{safe_url(response.url)} sent the connected account"
             cursor["account_id"] = str(values.required(account, "id", where, (str, int)))
+            self.account_id = self._author(account, where).external_id
         self._own_id = cursor.get("account_id")
         if cursor.get("since_id"):
             pages = self._newer_pages(mode, cursor["since_id"])
@@ -543,6 +533,9 @@ class MastodonClient(ChannelClient):
         parent = status.get("in_reply_to_id")
         account_id = str(status["account"].get("id"))
         quoted = _quoted(status)
+        if account_id == self._own_id:
+            # a cursor that knows the account id spares verify_credentials
+            self.account_id = author.external_id
         return Post(
             external_id=self._key(status_id),
             thread_key=thread,
@@ -587,7 +580,7 @@ class MastodonClient(ChannelClient):
             name=values.text(account.get("display_name")) or account.get("username"),
             profile_url=account.get("url"),
             avatar_url=account.get("avatar"),
-            bio=html_to_text(account.get("note")),
+            bio=values.html_to_text(account.get("note")),
             followers=_count(account.get("followers_count")),
             verified_websites=verified_websites(account.get("fields")),
         )

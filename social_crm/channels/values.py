@@ -201,3 +201,22 @@ def without_remote_images(body):
     return html.escape(root.text or "", quote=False) + "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in root
     )
+
+
+#: elements that end a line when HTML is read as text
+_LINE_ENDS = ("p", "div", "li", "blockquote", "pre", "tr", "h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def html_to_text(value):
+    """Plain text of HTML as people read it: a link reads as its words (no
+    ``[1]`` markers, no list of URLs, no space inside ``@<span>jo</span>``),
+    paragraphs, list items and line breaks on lines of their own."""
+    value = text(value)
+    if not value.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(value, create_parent="div")
+    for node in root.iter("br", *_LINE_ENDS):
+        if node is not root:
+            node.tail = "\n" + (node.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)

@@ -207,6 +207,7 @@ class XClient(ChannelClient):
         cursor = dict(cursor or {})
         target = self._target(cursor)
         own_id = self.api.auth_user_id or (target if mode == "mentions" else None)
+        self.account_id = own_id or ""
         kept = {"user_id": target} if mode == "mentions" else {}
         since_id, token, newest = cursor.get("since_id"), cursor.get("next_token"), cursor.get("newest_id")
         first, taken, reads = True, 0, 0

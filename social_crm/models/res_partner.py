@@ -5,6 +5,10 @@ from odoo.exceptions import UserError
 
 from .platforms import INFO
 
+#: the latest posts of a contact the timeline shows, with our answers to them
+TIMELINE_LIMIT = 100
+SOCIAL_READERS = "social_crm.group_social_crm_user,sales_team.group_sale_salesman"
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -16,12 +20,20 @@ class ResPartner(models.Model):
     )
     social_identity_ids = fields.One2many("social.identity", "partner_id", string="Social identities")
     social_message_ids = fields.One2many("social.message", "partner_id", string="Social messages")
-    social_identity_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
-    social_message_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
-    social_conversation_count = fields.Integer(
-        compute="_compute_social_counts", groups="social_crm.group_social_crm_user"
+    social_case_ids = fields.One2many("social.case", "partner_id", string="Social cases")
+    social_timeline_ids = fields.Many2many(
+        "social.message",
+        compute="_compute_social_timeline_ids",
+        string="Social timeline",
+        groups=SOCIAL_READERS,
+        help="Both sides of the contact's exchanges: what they and their contacts wrote, and what we answered "
+        "in the same conversations.",
     )
-    social_case_count = fields.Integer(compute="_compute_social_counts", groups="social_crm.group_social_crm_user")
+    social_identity_count = fields.Integer(compute="_compute_social_counts", groups=SOCIAL_READERS)
+    social_message_count = fields.Integer(compute="_compute_social_counts", groups=SOCIAL_READERS)
+    social_conversation_count = fields.Integer(compute="_compute_social_counts", groups=SOCIAL_READERS)
+    social_case_count = fields.Integer(compute="_compute_social_counts", groups=SOCIAL_READERS)
+
     # facets a segment filters on: stored, so that a domain on them is one query
     social_platforms = fields.Char(
         "Social platforms",
@@ -53,6 +65,23 @@ class ResPartner(models.Model):
         tracking=True,
         help="Never email this contact from a sending to a segment (the email blacklist applies as well).",
     )
+
+    def _compute_social_timeline_ids(self):
+        """As the user may read them: private threads of other teams stay
+        hidden. A form shows one contact: two searches."""
+        for partner in self:
+            partner.social_timeline_ids = partner._social_timeline_messages()
+
+    def _social_timeline_messages(self):
+        """The contact's latest posts, then our outbound posts in their
+        conversations. Modules that tie more threads to a contact (a lead's
+        conversations) extend this."""
+        Message = self.env["social.message"]
+        if not self.id:
+            return Message
+        theirs = Message.search([("partner_id", "child_of", self.id)], limit=TIMELINE_LIMIT)
+        ours = Message.search([("conversation_id", "in", theirs.conversation_id.ids), ("direction", "=", "outbound")])
+        return theirs | ours
 
     def _compute_social_counts(self):
         """Counts over the partner and its contacts, one grouped query per model."""
@@ -128,7 +157,10 @@ class ResPartner(models.Model):
         return self._social_action("social_crm.social_message_action", "partner_id")
 
     def action_view_social_conversations(self):
-        return self._social_action("social_crm.social_conversation_action", "partner_ids")
+        """Every conversation of the contact, as counted, not only those to handle."""
+        action = self._social_action("social_crm.social_conversation_action", "partner_ids")
+        action["context"] = {}
+        return action
 
     def action_view_social_cases(self):
         action = self._social_action("social_crm.social_case_action", "partner_id")

@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import datetime
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, email_normalize
@@ -34,6 +36,9 @@ class SocialCase(models.Model):
     )
     conversation_ids = fields.One2many("social.conversation", "case_id", string="Conversations")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
+    post_ids = fields.Many2many(
+        "social.message", compute="_compute_post_ids", string="Posts", help="The posts of the case's conversations."
+    )
     stage_id = fields.Many2one(
         "social.case.stage",
         index=True,
@@ -118,6 +123,12 @@ class SocialCase(models.Model):
         )
         for case in self:
             case.conversation_count = counts.get(case, 0)
+
+    @api.depends("conversation_ids.post_ids")
+    def _compute_post_ids(self):
+        posts = self.env["social.message"].search([("conversation_id.case_id", "in", self.ids)]).grouped("case_id")
+        for case in self:
+            case.post_ids = posts.get(case, self.env["social.message"])
 
     @api.depends("conversation_ids")
     def _compute_reply_ids(self):
@@ -216,6 +227,8 @@ class SocialCase(models.Model):
                 vals.setdefault("stage_id", stage.id)
         cases = super().create(vals_list)
         cases._assign_in_teams()
+        for case in cases.filtered("partner_id"):
+            case._log_on_partner(self.env._("Case %(case)s opened.", case=case.display_name))
         return cases
 
     @api.model
@@ -243,7 +256,10 @@ class SocialCase(models.Model):
         assignment itself writes: it already counted what it hands out)."""
         self._check_system_fields([vals])
         teams = self.team_id
+        was_open = self.filtered(lambda case: not case.is_closed) if "stage_id" in vals else self.browse()
         result = super().write(vals)
+        for case in was_open.filtered(lambda case: case.is_closed and case.partner_id):
+            case._log_on_partner(self.env._("Case %(case)s closed.", case=case.display_name))
         if "stage_id" in vals:
             self.filtered(lambda case: case.is_closed and not case.closed_at).sudo().write(
                 {"closed_at": fields.Datetime.now()}
@@ -291,6 +307,12 @@ class SocialCase(models.Model):
         ):
             self._record_first_reply(message.date)
         return result
+
+    def _log_on_partner(self, text):
+        """The customer's chatter tells when a case opens and closes for them,
+        with a link to it; the case's own chatter has the rest."""
+        link = Markup('<a href="#" data-oe-model="social.case" data-oe-id="%s">%s</a>') % (self.id, text)
+        self.partner_id.sudo()._message_log(body=link)
 
     @api.depends("reference", "name")
     def _compute_display_name(self):

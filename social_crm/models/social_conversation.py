@@ -55,6 +55,14 @@ class SocialConversation(models.Model):
     partner_ids = fields.Many2many(
         "res.partner", compute="_compute_participants", search="_search_partner_ids", string="Customers"
     )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        compute="_compute_thread",
+        store=True,
+        index="btree_not_null",
+        help="The first customer who wrote in the thread: conversations are grouped by them.",
+    )
     kind = fields.Selection(
         KINDS,
         compute="_compute_kind",
@@ -90,12 +98,20 @@ class SocialConversation(models.Model):
             text = root.title or (root.body_text or "").strip()
             conversation.name = (text[:80] + "…") if len(text) > 80 else (text or conversation.thread_key)
 
-    @api.depends("post_ids.posted_at", "post_ids.visibility", "post_ids.external_id", "post_ids.author_id")
+    @api.depends(
+        "post_ids.posted_at",
+        "post_ids.visibility",
+        "post_ids.external_id",
+        "post_ids.author_id",
+        "post_ids.partner_id",
+        "post_ids.direction",
+    )
     def _compute_thread(self):
         """Aggregated in SQL: a sync touches many threads, and loading their
         posts (bodies included) again after each batch would cost more than
         the batch. Drafts we have not published yet are not part of the
-        thread (a direct message draft would make a public thread private)."""
+        thread (a direct message draft would make a public thread private).
+        The customer is the first who wrote to us, never one of our companies."""
         Message = self.env["social.message"]
         stats = {
             conversation: values
@@ -112,7 +128,20 @@ class SocialConversation(models.Model):
                 ["conversation_id", "external_id"],
             )
         }
+        ours = self._our_partners()
+        customers = {}
+        for post in Message.sudo().search_fetch(
+            [
+                ("conversation_id", "in", self.ids),
+                ("direction", "=", "inbound"),
+                ("partner_id", "not in", [False, *ours.ids]),
+            ],
+            ["conversation_id", "partner_id"],
+            order="posted_at asc, id asc",
+        ):
+            customers.setdefault(post.conversation_id.id, post.partner_id)
         for conversation in self:
+            conversation.partner_id = customers.get(conversation.id, False)
             count, last_at, authors, visibilities, first_id = stats.get(conversation, (0, False, 0, [], False))
             conversation.post_count = count
             conversation.last_activity_at = last_at
@@ -122,18 +151,26 @@ class SocialConversation(models.Model):
                 first_id or []
             )
 
-    @api.depends("post_ids.author_id.partner_id")
+    @api.depends("post_ids.author_id.partner_id", "post_ids.direction")
     def _compute_participants(self):
+        """The customers are the partners of those who write to us: never
+        our own accounts, nor our companies."""
+        ours = self._our_partners()
         for conversation in self:
-            authors = conversation.post_ids.author_id
-            conversation.participant_ids = authors
-            conversation.partner_ids = authors.partner_id
+            posts = conversation.post_ids
+            conversation.participant_ids = posts.author_id
+            inbound = posts.filtered(lambda post: post.direction == "inbound")
+            conversation.partner_ids = inbound.author_id.partner_id - ours
+
+    def _our_partners(self):
+        """The partners of our companies: never customers of a thread."""
+        return self.env["res.company"].sudo().search_fetch([], ["partner_id"]).partner_id
 
     def _search_participant_ids(self, operator, value):
         return [("post_ids.author_id", operator, value)]
 
     def _search_partner_ids(self, operator, value):
-        return [("post_ids.partner_id", operator, value)]
+        return [("post_ids", "any", [("direction", "=", "inbound"), ("partner_id", operator, value)])]
 
     @api.depends("visibility", "participant_count")
     def _compute_kind(self):

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import SQL, email_normalize
 from odoo.tools.sql import escape_psql
@@ -112,6 +114,61 @@ class SocialIdentity(models.Model):
             identity.message_count, identity.first_seen_at, identity.last_seen_at = stats.get(
                 identity, (0, False, False)
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        identities = super().create(vals_list)
+        identities.filtered("partner_id")._log_partner_links({})
+        return identities
+
+    def write(self, vals):
+        before = {identity: identity.partner_id for identity in self} if "partner_id" in vals else None
+        result = super().write(vals)
+        if before is not None:
+            self._log_partner_links(before)
+        return result
+
+    def _log_partner_links(self, before):
+        """A note in the contact's chatter when an account is linked to it or
+        unlinked from it: once per link, never per post. Written at commit
+        in one batch, as Odoo writes tracking: a pull that links many
+        accounts costs the same few queries."""
+        changes = [
+            (identity.id, before.get(identity, identity.partner_id.browse()).id, identity.partner_id.id)
+            for identity in self
+            if before.get(identity, identity.partner_id.browse()) != identity.partner_id
+        ]
+        if not changes:
+            return
+        pending = self.env.cr.precommit.data.setdefault("social_crm.identity_links", [])
+        if not pending:
+            self.env.cr.precommit.add(self._log_pending_partner_links)
+        pending.extend(changes)
+
+    def _log_pending_partner_links(self):
+        changes = self.env.cr.precommit.data.pop("social_crm.identity_links", [])
+        identities = self.sudo().browse({identity_id for identity_id, _old, _new in changes}).exists()
+        lines = {}
+        for identity_id, old, new in changes:
+            identity = identities.browse(identity_id)
+            if identity not in identities:
+                continue
+            if old:
+                lines.setdefault(old, []).append(
+                    self.env._("Social account %(account)s unlinked from this contact.", account=identity.display_name)
+                )
+            if new and identity.partner_id.id == new:
+                lines.setdefault(new, []).append(
+                    self.env._(
+                        "Social account %(account)s linked to this contact: %(evidence)s",
+                        account=identity.display_name,
+                        evidence=identity.link_evidence or self.env._("set by hand"),
+                    )
+                )
+        partners = self.env["res.partner"].sudo().browse(lines).exists()
+        partners._message_log_batch(
+            bodies={partner.id: Markup("<br/>").join(lines[partner.id]) for partner in partners}
+        )
 
     def _link_partner(self, partner, method="manual", evidence=""):
         """Link to ``partner`` on ``method`` evidence, with its confidence,

@@ -6,7 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.modules import module
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import plaintext2html
 
 from .. import channels
 from .platforms import FAILURES, INFO, PLATFORMS
@@ -65,6 +65,9 @@ class SocialMessage(models.Model):
     case_id = fields.Many2one(related="conversation_id.case_id", string="Case")
     author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
+    author_name = fields.Char(related="author_id.name", string="Author name")
+    author_handle = fields.Char(related="author_id.handle", string="Author handle")
+    parent_author_id = fields.Many2one(related="parent_id.author_id", string="In reply to author")
     title = fields.Char()
     body = fields.Html(sanitize=True, sanitize_attributes=True, strip_style=True)
     body_text = fields.Text("Text", compute="_compute_body_text", store=True)
@@ -120,7 +123,6 @@ class SocialMessage(models.Model):
     )
     failure_type = fields.Selection(FAILURES, copy=False)
     failure_reason = fields.Text(copy=False, help="Why the platform did not publish it, in its own words.")
-    case_id = fields.Many2one(related="conversation_id.case_id")
     idea_checked = fields.Boolean(copy=False, help="Read once by the scheduled capture of ideas.")
     idea_vote_ids = fields.One2many("social.idea.vote", "message_id", string="Ideas raised")
 
@@ -138,7 +140,7 @@ class SocialMessage(models.Model):
         """The body as text; a post of media only reads as its media
         (``[image: alt text]``), so that lists and searches find it."""
         for message in self:
-            message.body_text = html2plaintext(message.body or "").strip() or "\n".join(
+            message.body_text = channels.html_to_text(message.body) or "\n".join(
                 self._media_label(item) for item in message.media or ()
             )
 
@@ -233,6 +235,36 @@ class SocialMessage(models.Model):
         """Turn this post into a lead, linked to its conversation."""
         self.ensure_one()
         return self.conversation_id._create_lead(self)
+    def action_open_partner(self):
+        """The author's contact, one click from the post."""
+        self.ensure_one()
+        return self._form_action(self.partner_id)
+
+    def action_open_author(self):
+        """The author's contact if linked, else their social identity."""
+        self.ensure_one()
+        return self._form_action(self.partner_id or self.author_id)
+
+    def action_open_conversation(self):
+        self.ensure_one()
+        return self._form_action(self.conversation_id)
+
+    def action_open_case(self):
+        self.ensure_one()
+        return self._form_action(self.case_id)
+
+    @api.model
+    def _form_action(self, record):
+        if not record:
+            return False
+        record.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
 
     @api.model
     def _odoo_values(self, post):
@@ -331,6 +363,10 @@ class SocialMessage(models.Model):
         changed = {name: values[name] for name in COUNT_FIELDS if message[name] != values[name]}
         if values.get("cid") and message.cid != values["cid"]:  # stored before CIDs were
             changed["cid"] = values["cid"]
+        if values["direction"] == "outbound" and message.direction != "outbound":
+            # the company's account became known: never the other way round,
+            # a reply we published stays ours whatever a later pull knows
+            changed["direction"] = "outbound"
         if message.content_hash != values["content_hash"]:
             changed.update({name: values[name] for name in CONTENT_FIELDS})
         return changed

@@ -1,5 +1,7 @@
+import dataclasses
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from dateutil.relativedelta import relativedelta
 
@@ -104,7 +106,10 @@ class SocialSource(models.Model):
     state = fields.Selection(
         [("active", "Active"), ("paused", "Paused"), ("error", "Error")], required=True, default="active", copy=False
     )
-    last_pull_at = fields.Datetime("Last pull", readonly=True, copy=False)
+    last_pull_at = fields.Datetime("Last pull", readonly=True, copy=False, help="When a pull last succeeded.")
+    last_attempt_at = fields.Datetime(
+        "Last attempt", readonly=True, copy=False, help="When a pull was last tried, whether it succeeded or not."
+    )
     next_pull_at = fields.Datetime(
         "Next allowed pull",
         copy=False,
@@ -131,6 +136,19 @@ class SocialSource(models.Model):
         copy=False,
         help="The campaign source of the leads made from this source's posts; created with the first lead.",
     )
+    account_handle = fields.Char(
+        "Our account",
+        help="The handle of the company's own account on this platform (@acme). Its posts are outbound: our "
+        "answers, not customers' posts. Needed only where the credentials do not tell the account "
+        "(a search or a hashtag read with an app-only token).",
+    )
+    account_external_id = fields.Char(
+        "Our account ID",
+        readonly=True,
+        copy=False,
+        help="The platform's id of the company's account, as the last pulls saw it: the connected account, "
+        "the account whose mentions are pulled, or the account named in Our account.",
+    )
     conversation_ids = fields.One2many("social.conversation", "source_id")
     conversation_count = fields.Integer(compute="_compute_counts")
     message_count = fields.Integer(compute="_compute_counts")
@@ -152,6 +170,34 @@ class SocialSource(models.Model):
                         modes=", ".join(labels[mode] for mode in modes),
                     )
                 )
+
+    @api.constrains("platform", "target", "api_url")
+    def _check_urls(self):
+        """A feed URL or an API URL that can never work is refused on save,
+        rather than found out at the first pull."""
+        for source in self:
+            urls = {self.env._("API URL"): source.api_url}
+            if source.platform == "feed":
+                urls[self.env._("Feed URL")] = source.target
+            for label, url in urls.items():
+                if url and not self._is_web_url(url):
+                    raise ValidationError(
+                        self.env._(
+                            "%(what)s of %(name)s must be a web address starting with http:// or https:// "
+                            "(e.g. https://example.com/feed.xml), not %(url)s.",
+                            what=label,
+                            name=source.name,
+                            url=url,
+                        )
+                    )
+
+    @staticmethod
+    def _is_web_url(url):
+        try:
+            parts = urlsplit(url.strip())
+            return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url.strip()
+        except ValueError:
+            return False
 
     @api.onchange("platform")
     def _onchange_platform(self):
@@ -293,9 +339,45 @@ class SocialSource(models.Model):
                     sources=", ".join(busy.mapped("name")),
                 )
             )
+        Message = self.env["social.message"].sudo()
+        before = Message.search_count([("source_id", "in", sources.ids)])
         for source in sources:
             source._sync()
-        return True
+        return self._pull_notification(Message.search_count([("source_id", "in", sources.ids)]) - before)
+
+    def _pull_notification(self, new_posts):
+        """What *Pull now* tells: how many posts came in, or why not."""
+        failed = self.filtered("error_code")
+        if failed:
+            labels = dict(self._fields["error_code"]._description_selection(self.env))
+            message = "\n".join(
+                self.env._(
+                    "%(name)s: %(failure)s. %(detail)s",
+                    name=source.name,
+                    failure=labels[source.error_code],
+                    detail=source.last_error or "",
+                )
+                for source in failed
+            )
+            title, kind = self.env._("The pull did not complete"), "warning"
+        else:
+            title, kind = self.env._("Pulled"), "success"
+            message = ""
+        if new_posts:
+            message = "\n".join(filter(None, [self.env._("%(count)s new posts came in.", count=new_posts), message]))
+        elif not failed:
+            message = self.env._("No new posts since the last pull.")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_pause(self):
         self.write({"state": "paused"})
@@ -412,7 +494,8 @@ class SocialSource(models.Model):
                     posts=tuple(post for page in pages for post in page.posts),
                     authors=tuple({author.external_id: author for page in pages for author in page.authors}.values()),
                     not_modified=all(page.not_modified for page in pages),
-                )
+                ),
+                account_id=client.account_id if client is not None else "",
             )
             self.cursor = pages[-1].cursor
             reads = sum(page.reads for page in pages)
@@ -447,19 +530,67 @@ class SocialSource(models.Model):
             return self.env._("1 post skipped: %(reasons)s", reasons=reasons)
         return self.env._("%(count)s posts skipped: %(reasons)s", count=len(skipped), reasons=reasons)
 
-    def _store_batch(self, batch):
-        """Store one batch; accounts erased on request stay erased."""
+    def _store_batch(self, batch, account_id=""):
+        """Store one batch; accounts erased on request stay erased; posts of
+        the company's own accounts are outbound. ``account_id``: the account
+        the client pulled as, when it knows it."""
         if batch.not_modified or not (batch.posts or batch.authors):
             return
         erased = self.env["social.identity.erasure"]._erased_external_ids(
             self.platform, {author.external_id for author in batch.authors}
         )
         authors = [author for author in batch.authors if author.external_id not in erased]
-        posts = [post for post in batch.posts if post.author_id not in erased]
+        own = self._own_account_ids(authors, account_id)
+        posts = [
+            dataclasses.replace(post, direction="outbound") if post.author_id in own else post
+            for post in batch.posts
+            if post.author_id not in erased
+        ]
         identities = self.env["social.identity"]._upsert_authors(self, authors)
         conversations = self.env["social.conversation"]._upsert_threads(self, posts)
         created = self.env["social.message"]._upsert_posts(self, posts, identities, conversations)
         self.env["social.routing.rule"]._route(self, created)
+
+    def _own_account_ids(self, authors, account_id=""):
+        """The author ids of the company's accounts on this platform: the
+        one the client pulled as, the one whose handle is *Our account*, and
+        those its other sources of the company recorded (one query). Records
+        what this pull saw on the source."""
+        handle = self._normalized_handle(self.account_handle)
+        seen = account_id or next(
+            (author.external_id for author in authors if handle and self._normalized_handle(author.handle) == handle),
+            "",
+        )
+        if seen and seen != self.account_external_id:
+            self.account_external_id = seen
+            self._mark_outbound(seen)
+        siblings = self.search_fetch(
+            [
+                ("platform", "=", self.platform),
+                ("company_id", "=", self.company_id.id),
+                ("account_external_id", "!=", False),
+                ("active", "in", (True, False)),
+            ],
+            ["account_external_id"],
+        )
+        return set(siblings.mapped("account_external_id")) | ({seen} if seen else set())
+
+    def _mark_outbound(self, author_external_id):
+        """Once an account is known as ours, what the company stored of it
+        before is outbound too: one search and one write, once per account."""
+        self.env["social.message"].search(
+            [
+                ("platform", "=", self.platform),
+                ("company_id", "=", self.company_id.id),
+                ("author_id.external_id", "=", author_external_id),
+                ("direction", "=", "inbound"),
+            ]
+        ).write({"direction": "outbound"})
+
+    @staticmethod
+    def _normalized_handle(handle):
+        """``@Acme``, ``acme`` -> ``acme``: how handles compare."""
+        return (handle or "").strip().lstrip("@").lower()
 
     def _record_success(self, wait_seconds=0, skipped=()):
         now = fields.Datetime.now()
@@ -468,6 +599,7 @@ class SocialSource(models.Model):
             {
                 "state": "active",
                 "last_pull_at": now,
+                "last_attempt_at": now,
                 "next_pull_at": now + wait,
                 "last_error": False,
                 "error_code": False,
@@ -490,7 +622,7 @@ class SocialSource(models.Model):
         self.write(
             {
                 "state": "active" if rate_limited else "error",
-                "last_pull_at": now,
+                "last_attempt_at": now,
                 "next_pull_at": now + wait,
                 # the failure's label is translated; the detail is the platform's own
                 "last_error": error.message,

@@ -26,3 +26,5 @@ from . import test_case_assignment
 from . import test_case_sla
 from . import test_social_lead
 from . import test_create_case_tour
+from . import test_outbound_direction
+from . import test_inbox_read

@@ -89,7 +89,8 @@ class TestConversationKind(SocialCrmCase):
         broadcast = self.thread("e1", (self.brand, "public"))
         private = self.thread("e2", (self.hiker, "private"))
         public_exchange = self.thread("e3", (self.brand, "public"), (self.climber, "public"))
-        Conversation = self.env["social.conversation"].with_user(self.social_user)
+        # a manager: a private thread of no team is for managers only
+        Conversation = self.env["social.conversation"].with_user(self.social_manager)
         keys = ["e1", "e2", "e3"]
         for kind, expected in (
             ("one_to_many", broadcast),

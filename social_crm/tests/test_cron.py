@@ -121,7 +121,8 @@ class TestCronSyncDue(SocialCrmCase):
                     "error_code": "not_found",
                     "error_retryable": False,
                     "error_count": 1,
-                    "last_pull_at": NOW,
+                    "last_attempt_at": NOW,
+                    "last_pull_at": False,
                     "next_pull_at": NOW + timedelta(minutes=10),
                 }
             ],
@@ -155,7 +156,8 @@ class TestCronSyncDue(SocialCrmCase):
                         "error_code": "unavailable",
                         "error_retryable": True,
                         "error_count": count,
-                        "last_pull_at": at,
+                        "last_attempt_at": at,
+                        "last_pull_at": False,
                         "next_pull_at": at + timedelta(minutes=minutes),
                     }
                 ],
@@ -257,10 +259,10 @@ class TestCronSyncDue(SocialCrmCase):
         Source = type(self.env["social.source"])
         store_batch = Source._store_batch
 
-        def store_or_crash(source, batch):
+        def store_or_crash(source, batch, **kwargs):
             if source.name == "crashing":
                 raise RuntimeError("a bug while storing")
-            return store_batch(source, batch)
+            return store_batch(source, batch, **kwargs)
 
         with (
             patch.object(Source, "_store_batch", store_or_crash),
@@ -277,7 +279,8 @@ class TestCronSyncDue(SocialCrmCase):
                     "error_retryable": False,
                     "error_count": 1,
                     "last_error": "Unexpected error while storing the pull; see the server log.",
-                    "last_pull_at": NOW,
+                    "last_attempt_at": NOW,
+                    "last_pull_at": False,
                     "cursor": False,
                 }
             ],

@@ -4,6 +4,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged, warmup
 
 from odoo.addons.social_crm_demo.fake_platforms import Reply
@@ -249,17 +250,27 @@ class TestFeedErrors(SocialCrmCase):
 
     def test_server_error_is_retried_later_backing_off(self):
         interval = timedelta(minutes=self.source.interval_minutes)
+        pulled = self.source.last_pull_at
         with freeze_time(NOW):
             self.assert_fails_keeping_data(Reply(500, "oops"), "HTTP 500", "unavailable")
         self.assertRecordValues(
-            self.source, [{"error_retryable": True, "last_pull_at": NOW, "next_pull_at": NOW + interval}]
+            self.source,
+            [{"error_retryable": True, "last_attempt_at": NOW, "last_pull_at": pulled, "next_pull_at": NOW + interval}],
         )
         later = NOW + interval
         with freeze_time(later), self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
             self.source.action_sync()
         self.assertRecordValues(
             self.source,
-            [{"state": "error", "error_count": 2, "last_pull_at": later, "next_pull_at": later + 2 * interval}],
+            [
+                {
+                    "state": "error",
+                    "error_count": 2,
+                    "last_attempt_at": later,
+                    "last_pull_at": pulled,
+                    "next_pull_at": later + 2 * interval,
+                }
+            ],
         )
 
     def test_oversize_feed(self):
@@ -268,11 +279,9 @@ class TestFeedErrors(SocialCrmCase):
         )
 
     def test_non_http_url(self):
-        self.source.target = "file:///etc/passwd"
-        with self.assertLogs("odoo.addons.social_crm.models.social_source", logging.WARNING):
-            self.source.action_sync()
-        self.assertEqual(self.source.error_code, "config")
-        self.assertIn("only http and https", self.source.last_error)
+        with self.assertRaises(ValidationError) as refused:
+            self.source.target = "file:///etc/passwd"
+        self.assertIn("must be a web address starting with http:// or https://", str(refused.exception))
         self.assertEqual(self.source.conversation_ids.post_ids, self.stored)
 
     def test_loopback_refused_unless_the_source_is_local(self):
@@ -306,7 +315,10 @@ class TestFeedSyncQueryCount(SocialCrmCase):
         self.assertEqual(
             len(self.env["social.message"].search([("conversation_id.source_id.target", "like", "/large/")])), 200
         )
-        self.assertLessEqual(abs(large - small), 5, f"10 entries: {small} queries, 200 entries: {large} queries")
+        # Odoo writes at most 100 rows per INSERT or UPDATE: 190 more entries
+        # cost one more statement for each table and stored field group a pull
+        # writes, never one per entry (that would be 190 more)
+        self.assertLessEqual(abs(large - small), 6, f"10 entries: {small} queries, 200 entries: {large} queries")
 
     def assert_pull_queries(self, name, count, queries):
         source = self.make_source(self.make_blog(name, count=count))
@@ -316,8 +328,8 @@ class TestFeedSyncQueryCount(SocialCrmCase):
 
     @warmup
     def test_query_count_of_a_pull_of_10_entries(self):
-        self.assert_pull_queries("pinned_small", 10, 22)
+        self.assert_pull_queries("pinned_small", 10, 26)
 
     @warmup
     def test_query_count_of_a_pull_of_200_entries(self):
-        self.assert_pull_queries("pinned_large", 200, 26)
+        self.assert_pull_queries("pinned_large", 200, 31)

@@ -177,7 +177,7 @@ class TestPartnerSocialTab(SocialCrmCase):
     def test_partner_form_for_social_user(self):
         form = Form(self.contact.with_user(self.social_user))
         self.assertEqual(len(form.social_identity_ids), 2)
-        self.assertEqual(len(form.social_message_ids), 3)
+        self.assertEqual(len(form.social_timeline_ids), 5, "the posts of the contact and of its own contacts")
         self.assertEqual(form.social_message_count, 5)
 
     def test_partner_form_without_social_crm(self):

@@ -1,43 +1,37 @@
-from datetime import datetime, timezone
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.social_crm_demo.fake_platforms import FeedSite
-from odoo.addons.social_crm_demo.fake_platforms.feed_site import SampleComment, SampleEntry
+from odoo.addons.social_crm_demo.fake_platforms import MastodonApi
 
 
 @tagged("post_install", "-at_install")
 class TestPartnerTour(HttpCase):
-    """A salesperson opens a customer in the browser and sees what the
-    customer said on a blog, pulled over HTTP by the source."""
+    """A salesperson without Social CRM opens their customer in the browser
+    and reads both sides of an exchange pulled from Mastodon over HTTP: what
+    the customer asked, what we answered, and the thread it belongs to."""
 
-    def test_partner_form_shows_social_history(self):
-        published = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-        site = FeedSite().start()
-        self.addCleanup(site.stop)
-        url = site.add_blog(
-            "tour",
-            [
-                SampleEntry(
-                    id="frost",
-                    title="Pegs bent in the frost",
-                    author="Tour Writer",
-                    email="writer@tour.example",
-                    published=published,
-                    body="<p>Pegs bent in the frost.</p>",
-                    comments=[SampleComment("frost-c1", "Helper", "<p>Use the spare pole.</p>", published)],
-                )
-            ],
+    def test_contact_timeline_reads_both_sides_and_leads_to_the_thread(self):
+        api = MastodonApi(token="tour-token").start()
+        self.addCleanup(api.stop)
+        jo = api.add_account("jo", "Jo Camper", domain="mastodon.social")
+        question = api.post(jo, "Does the Ridge 2 fit two?", tag="tentworks", mention=True)
+        answer = api.post(api.owner, "Yes, with room for bags.", reply_to=question, tag="tentworks")
+        api.post(jo, "Great, ordering one.", reply_to=answer, tag="tentworks")
+        salesman = new_test_user(self.env, login="tour_salesman", groups="sales_team.group_sale_salesman")
+        partner = self.env["res.partner"].create(
+            {"name": "Jo Camper", "social_handles": "@jo@mastodon.social", "user_id": salesman.id}
         )
-        source = self.env["social.source"].create(
-            {"name": "Tour blog", "platform": "feed", "mode": "feed", "target": url, "local_network": True}
-        )
-        source.action_sync()
-        partner = self.env["res.partner"].create({"name": "Tour Customer", "email": "writer@tour.example"})
-        identity = self.env["social.identity"].search([("email", "=", "writer@tour.example")])
-        identity._link_partner(partner, method="email", evidence="Same email")
-        new_test_user(
-            self.env, login="tour_salesman", groups="social_crm.group_social_crm_user,base.group_partner_manager"
-        )
+        self.env["social.source"].create(
+            {
+                "name": "Tour hashtag",
+                "platform": "mastodon",
+                "mode": "hashtag",
+                "target": "#tentworks",
+                "api_url": api.url,
+                "access_token": "tour-token",
+                "local_network": True,
+            }
+        ).action_sync()
+        conversation = self.env["social.message"].search([("partner_id", "=", partner.id)]).conversation_id
+        conversation.action_handled()
 
         self.start_tour(f"/odoo/res.partner/{partner.id}", "social_crm_partner_social_tab", login="tour_salesman")

@@ -3,8 +3,8 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("social_crm_partner_social_tab", {
     steps: () => [
         {
-            content: "The partner shows its social cases and conversations at a glance",
-            trigger: ".o_stat_text:contains(Conversations)",
+            content: "The contact shows its social conversations at a glance",
+            trigger: "button[name=action_view_social_conversations] .o_stat_text:contains(Conversations)",
         },
         {
             content: "Open the Social tab",
@@ -12,21 +12,41 @@ registry.category("web_tour.tours").add("social_crm_partner_social_tab", {
             run: "click",
         },
         {
-            content: "The identity pulled from the blog is listed",
-            trigger: ".o_field_widget[name=social_identity_ids] td:contains(Tour Writer)",
+            content: "The customer's account is listed",
+            trigger: ".o_field_widget[name=social_identity_ids] td:contains(jo@mastodon.social)",
         },
         {
-            content: "So is the latest message",
-            trigger: ".o_field_widget[name=social_message_ids] td:contains(Pegs bent in the frost)",
+            content: "The timeline shows what the customer wrote",
+            trigger: ".o_field_widget[name=social_timeline_ids] .o_social_post:not(:has(.o_social_post_outbound)):contains(Does the Ridge 2 fit two?)",
         },
         {
-            content: "Open the identity's conversations from the smart button",
+            content: "and what we answered, quoting the question",
+            trigger:
+                ".o_field_widget[name=social_timeline_ids] .o_social_post_outbound:contains(Outbound):contains(Yes, with room for bags) .o_social_post_quote:contains(jo@mastodon.social)",
+        },
+        {
+            content: "Follow our answer to its conversation",
+            trigger: ".o_field_widget[name=social_timeline_ids] .o_social_post_outbound:contains(Yes, with room for bags) a.o_social_post_conversation",
+            run: "click",
+        },
+        {
+            content: "The conversation reads as a thread, both sides in order",
+            trigger:
+                ".o_form_view .o_field_widget[name=post_ids] .o_social_post:contains(Does the Ridge 2) ~ .o_social_post:has(.o_social_post_outbound):contains(Yes, with room for bags) ~ .o_social_post:contains(Great, ordering one)",
+        },
+        {
+            content: "Back to the contact",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains(Jo Camper)",
+            run: "click",
+        },
+        {
+            content: "Open the conversations from the smart button",
             trigger: "button[name=action_view_social_conversations]",
             run: "click",
         },
         {
-            content: "The blog conversation is there",
-            trigger: ".o_kanban_record:contains(Pegs bent in the frost), .o_data_row:contains(Pegs bent in the frost)",
+            content: "The handled conversation is there too: the button opens what it counts",
+            trigger: ".o_kanban_record:contains(Does the Ridge 2), .o_data_row:contains(Does the Ridge 2)",
         },
     ],
 });

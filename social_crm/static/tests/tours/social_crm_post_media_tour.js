@@ -3,20 +3,17 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("social_crm_post_media", {
     steps: () => [
         {
-            content: "The image-only reply reads as its image's alt text",
-            trigger: ".o_field_widget[name=post_ids] td:contains(Tent pole snapped at the joint)",
+            content: "The image-only reply shows its image as a link named by its alt text",
+            trigger:
+                ".o_field_widget[name=post_ids] .o_social_post:not(:has(img)) a[href^='https://cdn.bsky.app/img/feed_fullsize/']:contains(Tent pole snapped at the joint)",
         },
         {
-            content: "The labelled post is listed without its text",
-            trigger: ".o_field_widget[name=post_ids] td:contains(Hidden: graphic-media)",
-        },
-        {
-            content: "Its text is not in the list",
-            trigger: ".o_field_widget[name=post_ids]:not(:contains(Cut my hand))",
+            content: "The labelled post is folded in the thread, the reason shown",
+            trigger: ".o_field_widget[name=post_ids] .o_social_post details:not([open]) summary:contains(Hidden: graphic-media)",
         },
         {
             content: "Open the labelled post",
-            trigger: ".o_field_widget[name=post_ids] td:contains(Hidden: graphic-media)",
+            trigger: ".o_field_widget[name=post_ids] .o_social_post:contains(Hidden: graphic-media) .o_social_post_avatar",
             run: "click",
         },
         {
@@ -43,7 +40,7 @@ registry.category("web_tour.tours").add("social_crm_post_media", {
         },
         {
             content: "Open the image-only reply",
-            trigger: ".o_field_widget[name=post_ids] td:contains(Tent pole snapped at the joint)",
+            trigger: ".o_field_widget[name=post_ids] .o_social_post:contains(Tent pole snapped at the joint) .o_social_post_avatar",
             run: "click",
         },
         {
