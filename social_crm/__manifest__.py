@@ -42,6 +42,7 @@
         "demo/social_identity_demo.xml",
         "demo/social_conversation_demo.xml",
         "demo/social_case_demo.xml",
+        "demo/mail_canned_response_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
