@@ -10,7 +10,7 @@ class CrmLead(models.Model):
         index="btree_not_null",
         ondelete="set null",
         copy=False,
-        groups="social_crm.group_social_crm_user",
+        groups="social_crm.group_social_crm_user,sales_team.group_sale_salesman",
         help="The conversation the lead came from.",
     )
 

@@ -12,6 +12,11 @@ registry.category("web_tour.tours").add("social_crm_create_case", {
             trigger: ".o_form_view .o_field_widget[name=partner_id] input:value(Tour Customer)",
         },
         {
+            content: "The case's thread shows the post; its description tab holds the text",
+            trigger: ".o_form_view .o_notebook .nav-link:contains(Description)",
+            run: "click",
+        },
+        {
             content: "and the post's text as description",
             trigger: ".o_form_view .o_field_widget[name=description]:contains(My stove leaks at the valve)",
         },
