@@ -1,4 +1,7 @@
 from . import social_access_mixin
+from . import social_sentiment_mixin
+from . import social_role
+from . import social_community_mixin
 from . import social_source
 from . import social_identity
 from . import social_identity_suggestion

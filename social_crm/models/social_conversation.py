@@ -15,7 +15,7 @@ class SocialConversation(models.Model):
 
     _name = "social.conversation"
     _description = "Social Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin", "social.sentiment.mixin"]
     _order = "last_activity_at desc nulls last, id desc"
     _check_company_auto = True
 
@@ -103,6 +103,10 @@ class SocialConversation(models.Model):
             conversation.root_message_id = roots.get((conversation.id, conversation.thread_key)) or Message.browse(
                 first_id or []
             )
+
+    @api.depends("post_ids.sentiment_score", "post_ids.sentiment_state")
+    def _compute_social_sentiment(self):
+        self._social_sentiment_rollup("conversation_id")
 
     @api.depends("post_ids.author_id.partner_id")
     def _compute_participants(self):

@@ -54,9 +54,10 @@ class SocialIdentity(models.Model):
 
     _name = "social.identity"
     _description = "Social Identity"
-    _inherit = ["social.access.mixin"]
+    _inherit = ["social.access.mixin", "social.sentiment.mixin", "social.community.mixin"]
     _order = "last_seen_at desc nulls last, id desc"
     _rec_names_search = ["handle", "name", "external_id"]
+    _social_message_key = "author_id"
 
     platform = fields.Selection(PLATFORMS, required=True, index=True)
     external_id = fields.Char(
@@ -112,6 +113,19 @@ class SocialIdentity(models.Model):
             identity.message_count, identity.first_seen_at, identity.last_seen_at = stats.get(
                 identity, (0, False, False)
             )
+
+    @api.depends("message_ids.sentiment_score", "message_ids.sentiment_state")
+    def _compute_social_sentiment(self):
+        self._social_sentiment_rollup("author_id")
+
+    def _social_role_candidates(self):
+        return [("message_count", ">", 0)]
+
+    def _social_followers(self):
+        return {identity.id: identity.follower_count for identity in self}
+
+    def _social_commercial_partners(self):
+        return {identity.id: identity.partner_id.commercial_partner_id for identity in self}
 
     def _link_partner(self, partner, method="manual", evidence=""):
         """Link to ``partner`` on ``method`` evidence, with its confidence,

@@ -4,12 +4,20 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.modules import module
 from odoo.tools import SQL, html2plaintext
 
-from .. import channels
+from .. import channels, insight
 from .platforms import PLATFORMS
 
 RETENTION_BATCH = 5000
+#: messages scored per batch by the scheduled scoring, one commit each
+SCORE_BATCH = 2000
+#: batches per cron call; the cron runner calls again while some remain
+SCORE_BATCHES_PER_RUN = 10
+
+SENTIMENT_STATES = [("pending", "To score"), ("scored", "Scored"), ("not_scored", "Not scored")]
+SENTIMENT_LABELS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
 
 #: what a re-pull may change besides the content: engagement counts
 COUNT_FIELDS = ("like_count", "repost_count", "reply_count")
@@ -62,7 +70,24 @@ class SocialMessage(models.Model):
     posted_at = fields.Datetime(index=True)
     visibility = fields.Selection([("public", "Public"), ("private", "Private")], required=True, default="public")
     direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="inbound")
-    language = fields.Char()
+    language = fields.Char(help="As the platform gave it; identified from the text when it gave none.")
+    language_identified = fields.Boolean(
+        "Language identified", readonly=True, help="The platform gave no language: it was identified from the text."
+    )
+    sentiment_state = fields.Selection(
+        SENTIMENT_STATES,
+        string="Sentiment",
+        required=True,
+        default="pending",
+        readonly=True,
+        index=True,
+        help="Not scored: our own messages, messages without text, and messages in a language the scorer "
+        "does not read (it reads English) or whose language could not be told.",
+    )
+    sentiment_score = fields.Float(
+        readonly=True, digits=(3, 2), aggregator="avg", help="From -1 (negative) to 1 (positive); scored messages only."
+    )
+    sentiment_label = fields.Selection(SENTIMENT_LABELS, readonly=True, index="btree_not_null")
     like_count = fields.Integer("Likes")
     repost_count = fields.Integer("Reposts")
     reply_count = fields.Integer("Reply count")
@@ -219,6 +244,7 @@ class SocialMessage(models.Model):
         )
         parents.update(by_external_id)
         to_create = []
+        rewritten = self.browse()
         for post in posts:
             values = self._odoo_values(post)
             message = by_external_id.get(post.external_id)
@@ -240,8 +266,11 @@ class SocialMessage(models.Model):
             changed = self._changed_values(message, values)
             if changed:
                 message.write(changed)
+                if "body" in changed:
+                    rewritten |= message
         created = self.create(to_create)
         self._link_parents(source.platform, created)
+        (created | rewritten)._score_sentiment()
         return found | created
 
     @api.model
@@ -290,6 +319,60 @@ class SocialMessage(models.Model):
             )
         )
         self.invalidate_model(["parent_id", "child_ids"])
+
+    def _score_sentiment(self):
+        """Language and sentiment of ``self``, from the title and text; our
+        own (outbound) messages are not scored. No query of its own: the
+        writes are flushed together with the batch."""
+        outbound = self.filtered(lambda message: message.direction == "outbound")
+        outbound.write({"sentiment_state": "not_scored", "sentiment_score": 0, "sentiment_label": False})
+        inbound = self - outbound
+        results = insight.analyze_many(
+            ("\n".join(filter(None, (message.title, message.body_text))), message.language) for message in inbound
+        )
+        for message, result in zip(inbound, results):
+            message.write(
+                {
+                    "language": result.language or False,
+                    "language_identified": result.identified,
+                    "sentiment_state": "scored" if result.scored else "not_scored",
+                    "sentiment_score": result.score,
+                    "sentiment_label": result.label or False,
+                }
+            )
+
+    @api.model
+    def _cron_score_sentiment(self, commit=None):
+        """Score the messages waiting for it (created outside a pull, or all
+        of them after *Score all messages again*), batch by batch."""
+        if commit is None:
+            commit = not module.current_test
+        domain = [("sentiment_state", "=", "pending")]
+        done = 0
+        for _batch in range(SCORE_BATCHES_PER_RUN):
+            messages = self.search(domain, limit=SCORE_BATCH, order="id")
+            if not messages:
+                break
+            messages._score_sentiment()
+            done += len(messages)
+            self.env.flush_all()
+            if commit:
+                # one commit per batch, as mail's queue does: a crash or the
+                # worker's time limit keeps the batches already scored
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            # forget the batch: memory stays flat however many messages wait
+            self.env.invalidate_all()
+        remaining = self.search_count(domain) if done else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _reset_sentiment(self):
+        """Mark every message as waiting for scoring, in one UPDATE: the
+        scheduled scoring then goes through them in batches."""
+        self.flush_model(["sentiment_state"])
+        self.env.cr.execute("UPDATE social_message SET sentiment_state = 'pending' WHERE sentiment_state != 'pending'")
+        self.invalidate_model(["sentiment_state"])
 
     @api.model
     def _cron_apply_retention(self):

@@ -14,3 +14,4 @@ from . import test_crash_safety
 from . import test_security
 from . import test_shipped_data
 from . import test_post_media
+from . import test_sentiment
