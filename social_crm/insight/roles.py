@@ -37,6 +37,8 @@ class Thresholds:
         values = {}
         for field in fields(cls):
             raw = get_param(f"social_crm.role_{field.name}")
+            if raw in (None, False, ""):
+                continue
             try:
                 values[field.name] = type(field.default)(raw)
             except (TypeError, ValueError):

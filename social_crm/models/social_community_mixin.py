@@ -3,6 +3,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.modules import module
 from odoo.tools import SQL
 
@@ -14,6 +15,7 @@ ROLE_BATCH = 1000
 ROLE_BATCHES_PER_RUN = 10
 #: roles computed more recently than this are left alone by the cron
 ROLE_REFRESH = timedelta(hours=12)
+ROLE_FIELDS = {"social_role_ids", "social_roles_at", *(f"social_{role}_score" for role in ROLES)}
 
 
 class SocialCommunityMixin(models.AbstractModel):
@@ -32,6 +34,12 @@ class SocialCommunityMixin(models.AbstractModel):
     social_helper_score = fields.Float("Helper score", readonly=True, digits=(16, 2), aggregator="max")
     social_advocate_score = fields.Float("Advocate score", readonly=True, digits=(16, 2), aggregator="max")
     social_roles_at = fields.Datetime("Roles computed on", readonly=True, copy=False)
+
+    def write(self, vals):
+        """Roles and their scores are the rules' to set, never a user's."""
+        if not self.env.su and ROLE_FIELDS.intersection(vals):
+            raise AccessError(self.env._("Community roles are computed on schedule; they cannot be set by hand."))
+        return super().write(vals)
 
     def _social_role_candidates(self):
         """The domain of the records that may hold a role."""
@@ -116,7 +124,7 @@ class SocialCommunityMixin(models.AbstractModel):
                 """
                 SELECT %(key)s,
                        count(*),
-                       coalesce(sum(m.like_count + m.repost_count), 0),
+                       coalesce(sum(coalesce(m.like_count, 0) + coalesce(m.repost_count, 0)), 0),
                        count(*) FILTER (WHERE m.sentiment_state = 'scored'),
                        coalesce(sum(m.sentiment_score) FILTER (WHERE m.sentiment_state = 'scored'), 0),
                        count(*) FILTER (WHERE m.sentiment_label = 'positive'),
@@ -125,7 +133,7 @@ class SocialCommunityMixin(models.AbstractModel):
                                               - min(m.posted_at) FILTER (WHERE %(negative)s)) / 86400, 0),
                        count(*) FILTER (WHERE p.direction = 'inbound'
                                           AND p.author_id IS DISTINCT FROM m.author_id
-                                          AND p.partner_id IS DISTINCT FROM m.partner_id
+                                          AND (m.partner_id IS NULL OR p.partner_id IS DISTINCT FROM m.partner_id)
                                           AND c.kind = 'one_to_one_to_many'
                                           AND m.visibility = 'public')
                   FROM social_message m
