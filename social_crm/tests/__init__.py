@@ -16,3 +16,4 @@ from . import test_shipped_data
 from . import test_post_media
 from . import test_sentiment
 from . import test_community_roles
+from . import test_insight_tour
