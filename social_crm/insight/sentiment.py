@@ -8,7 +8,7 @@ one: the author chose it or the platform detected it from more than the text.
 Sentiment: VADER (``vaderSentiment``), a lexicon and rules built for social
 media text (emoticons, capitals, "but", negations, boosters), English only,
 no model to train or download, about 0.07 ms per post. Its *compound* score
-(-1 to 1) is the score; its published cut-offs (±0.05) give the label.
+(-1 to 1, kept to the hundredth) is the score; its published cut-offs (±0.05) give the label.
 
 A text in a language VADER does not read is *not scored*: scoring French with
 an English lexicon would call most of it neutral, which is wrong, not unknown.
@@ -88,7 +88,7 @@ def analyze(text, language=""):
     kept = language if primary_language(language) else given
     if not text or given not in SUPPORTED_LANGUAGES:
         return Sentiment(kept or "", identified, scored=False)
-    score = round(_vader().polarity_scores(text)["compound"], 4)
+    score = round(_vader().polarity_scores(text)["compound"], 2)
     return Sentiment(kept, identified, scored=True, score=score, label=label_of(score))
 
 

@@ -1,4 +1,5 @@
 import hashlib
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -322,24 +323,24 @@ class SocialMessage(models.Model):
 
     def _score_sentiment(self):
         """Language and sentiment of ``self``, from the title and text; our
-        own (outbound) messages are not scored. No query of its own: the
-        writes are flushed together with the batch."""
-        outbound = self.filtered(lambda message: message.direction == "outbound")
-        outbound.write({"sentiment_state": "not_scored", "sentiment_score": 0, "sentiment_label": False})
-        inbound = self - outbound
+        own (outbound) messages are not scored. Messages that read alike
+        (same language and score to the hundredth, the precision the score
+        carries) are written together: one write per group, not per message."""
+        groups = defaultdict(lambda: self.browse())
+        for message in self.filtered(lambda message: message.direction == "outbound"):
+            groups["", False, "not_scored", 0.0, False] |= message
+        inbound = self.filtered(lambda message: message.direction == "inbound")
         results = insight.analyze_many(
             ("\n".join(filter(None, (message.title, message.body_text))), message.language) for message in inbound
         )
         for message, result in zip(inbound, results):
-            message.write(
-                {
-                    "language": result.language or False,
-                    "language_identified": result.identified,
-                    "sentiment_state": "scored" if result.scored else "not_scored",
-                    "sentiment_score": result.score,
-                    "sentiment_label": result.label or False,
-                }
-            )
+            state = "scored" if result.scored else "not_scored"
+            groups[result.language, result.identified, state, round(result.score, 2), result.label] |= message
+        for (language, identified, state, score, label), messages in groups.items():
+            values = {"sentiment_state": state, "sentiment_score": score, "sentiment_label": label or False}
+            if language:
+                values.update(language=language, language_identified=identified)
+            messages.write(values)
 
     @api.model
     def _cron_score_sentiment(self, commit=None):
