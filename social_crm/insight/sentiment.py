@@ -44,8 +44,10 @@ class Sentiment:
 
 
 def _identifier():
+    """The language model takes 2 s to load: only when first needed."""
     if "langid" not in _tools:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415  2 s to load: only when needed
+        # pylint: disable-next=import-outside-toplevel
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # noqa: PLC0415
 
         _tools["langid"] = LanguageIdentifier.from_model_file(
             MODEL_FILE, norm_probs=True, min_confidence=MIN_CONFIDENCE
@@ -55,6 +57,7 @@ def _identifier():
 
 def _vader():
     if "vader" not in _tools:
+        # pylint: disable-next=import-outside-toplevel
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: PLC0415
 
         _tools["vader"] = SentimentIntensityAnalyzer()

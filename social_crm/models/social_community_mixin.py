@@ -8,6 +8,7 @@ from odoo.modules import module
 from odoo.tools import SQL
 
 from ..insight import ROLES, RoleStats, Thresholds, assess
+from .cron_batches import run_in_batches
 
 #: identities or contacts per batch: one set of grouped queries each
 ROLE_BATCH = 1000
@@ -70,23 +71,14 @@ class SocialCommunityMixin(models.AbstractModel):
             ("social_roles_at", "<", stale_before),
         ]
         thresholds = Thresholds.from_params(self.env["ir.config_parameter"].sudo().get_param)
-        done = 0
-        for _batch in range(ROLE_BATCHES_PER_RUN):
-            records = self.search(domain, limit=ROLE_BATCH, order="id")
-            if not records:
-                break
-            records._compute_social_roles(thresholds)
-            done += len(records)
-            self.env.flush_all()
-            if commit:
-                # one commit per batch, as mail's queue does: a crash or the
-                # worker's time limit keeps the batches already computed
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            # forget the batch: memory stays flat however many records there are
-            self.env.invalidate_all()
-        remaining = self.search_count(domain) if done else 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+        return run_in_batches(
+            self,
+            domain,
+            lambda records: records._compute_social_roles(thresholds),
+            ROLE_BATCH,
+            ROLE_BATCHES_PER_RUN,
+            commit,
+        )
 
     def _compute_social_roles(self, thresholds):
         """Compute and store the roles of ``self``: a constant number of

@@ -9,6 +9,7 @@ from odoo.modules import module
 from odoo.tools import SQL, html2plaintext
 
 from .. import channels, insight
+from .cron_batches import run_in_batches
 from .platforms import PLATFORMS
 
 RETENTION_BATCH = 5000
@@ -348,24 +349,14 @@ class SocialMessage(models.Model):
         of them after *Score all messages again*), batch by batch."""
         if commit is None:
             commit = not module.current_test
-        domain = [("sentiment_state", "=", "pending")]
-        done = 0
-        for _batch in range(SCORE_BATCHES_PER_RUN):
-            messages = self.search(domain, limit=SCORE_BATCH, order="id")
-            if not messages:
-                break
-            messages._score_sentiment()
-            done += len(messages)
-            self.env.flush_all()
-            if commit:
-                # one commit per batch, as mail's queue does: a crash or the
-                # worker's time limit keeps the batches already scored
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            # forget the batch: memory stays flat however many messages wait
-            self.env.invalidate_all()
-        remaining = self.search_count(domain) if done else 0
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
+        return run_in_batches(
+            self,
+            [("sentiment_state", "=", "pending")],
+            lambda messages: messages._score_sentiment(),
+            SCORE_BATCH,
+            SCORE_BATCHES_PER_RUN,
+            commit,
+        )
 
     @api.model
     def _reset_sentiment(self):
