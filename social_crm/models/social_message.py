@@ -224,6 +224,13 @@ class SocialMessage(models.Model):
         }
 
     @api.model
+    def _sentiment_of_values(self, values):
+        """Language and sentiment of a pulled post, read before it is stored:
+        scored in the same INSERT or UPDATE as its content."""
+        text = html2plaintext(values["body"] or "").strip()
+        return self._sentiment_values(self._analyze(values["title"], text, values["language"], values["direction"]))
+
+    @api.model
     def _content_hash(self, post):
         """The fingerprint of what a post shows; a post with nothing besides
         its text keeps the fingerprint it had before media were read."""
@@ -246,7 +253,6 @@ class SocialMessage(models.Model):
         )
         parents.update(by_external_id)
         to_create = []
-        rewritten = self.browse()
         for post in posts:
             values = self._odoo_values(post)
             message = by_external_id.get(post.external_id)
@@ -255,6 +261,7 @@ class SocialMessage(models.Model):
                 to_create.append(
                     {
                         **values,
+                        **self._sentiment_of_values(values),
                         "external_id": post.external_id,
                         "platform": source.platform,
                         "source_id": source.id,
@@ -266,13 +273,12 @@ class SocialMessage(models.Model):
                 )
                 continue
             changed = self._changed_values(message, values)
+            if "body" in changed:
+                changed.update(self._sentiment_of_values(values))
             if changed:
                 message.write(changed)
-                if "body" in changed:
-                    rewritten |= message
         created = self.create(to_create)
         self._link_parents(source.platform, created)
-        (created | rewritten)._score_sentiment()
         return found | created
 
     @api.model
@@ -323,25 +329,35 @@ class SocialMessage(models.Model):
         self.invalidate_model(["parent_id", "child_ids"])
 
     def _score_sentiment(self):
-        """Language and sentiment of ``self``, from the title and text; our
-        own (outbound) messages are not scored. Messages that read alike
-        (same language and score to the hundredth, the precision the score
-        carries) are written together: one write per group, not per message."""
+        """Language and sentiment of ``self``, stored. Messages that read
+        alike (same language and score to the hundredth, the precision the
+        score carries) are written together: one write per group."""
         groups = defaultdict(lambda: self.browse())
-        for message in self.filtered(lambda message: message.direction == "outbound"):
-            groups["", False, "not_scored", 0.0, False] |= message
-        inbound = self.filtered(lambda message: message.direction == "inbound")
-        results = insight.analyze_many(
-            ("\n".join(filter(None, (message.title, message.body_text))), message.language) for message in inbound
-        )
-        for message, result in zip(inbound, results):
-            state = "scored" if result.scored else "not_scored"
-            groups[result.language, result.identified, state, round(result.score, 2), result.label] |= message
-        for (language, identified, state, score, label), messages in groups.items():
-            values = {"sentiment_state": state, "sentiment_score": score, "sentiment_label": label or False}
-            if language:
-                values.update(language=language, language_identified=identified)
-            messages.write(values)
+        for message in self:
+            result = self._analyze(message.title, message.body_text, message.language, message.direction)
+            groups[result] |= message
+        for result, messages in groups.items():
+            messages.write(self._sentiment_values(result))
+
+    @api.model
+    def _analyze(self, title, text, language, direction):
+        """What ``insight`` reads in a message; our own (outbound) messages
+        are not scored."""
+        if direction == "outbound":
+            return insight.Sentiment(language or "", identified=False, scored=False)
+        return insight.analyze("\n".join(filter(None, (title, text))), language)
+
+    @api.model
+    def _sentiment_values(self, result):
+        """Values of an ``insight.Sentiment``; a language found is kept."""
+        values = {
+            "sentiment_state": "scored" if result.scored else "not_scored",
+            "sentiment_score": result.score,
+            "sentiment_label": result.label or False,
+        }
+        if result.language:
+            values.update(language=result.language, language_identified=result.identified)
+        return values
 
     @api.model
     def _cron_score_sentiment(self, commit=None):
