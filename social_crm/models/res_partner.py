@@ -59,12 +59,9 @@ class ResPartner(models.Model):
             week[0] += count
             week[1] += total
         for partner in self:
-            scores = [weeks.get((partner.id, n)) for n in range(TREND_WEEKS)]
-            partner.social_sentiment_trend = (
-                "".join(self._trend_bar(total / count) if count else "·" for count, total in (s or (0, 0) for s in scores))
-                if any(scores)
-                else False
-            )
+            scores = [weeks.get((partner.id, n), (0, 0.0)) for n in range(TREND_WEEKS)]
+            bars = "".join(self._trend_bar(total / count) if count else "·" for count, total in scores)
+            partner.social_sentiment_trend = bars if any(count for count, _total in scores) else False
 
     @staticmethod
     def _trend_bar(score):

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..insight import ROLES, RoleStats, Thresholds, assess
 from .cron_batches import run_in_batches
+from .social_sentiment_mixin import USERS
 
 #: identities or contacts per batch: one set of grouped queries each
 ROLE_BATCH = 1000
@@ -17,6 +18,7 @@ ROLE_BATCHES_PER_RUN = 10
 #: roles computed more recently than this are left alone by the cron
 ROLE_REFRESH = timedelta(hours=12)
 ROLE_FIELDS = {"social_role_ids", "social_roles_at", *(f"social_{role}_score" for role in ROLES)}
+
 
 
 class SocialCommunityMixin(models.AbstractModel):
@@ -29,12 +31,20 @@ class SocialCommunityMixin(models.AbstractModel):
     #: the message field that points at the record
     _social_message_key = None
 
-    social_role_ids = fields.Many2many("social.role", string="Community roles", readonly=True)
-    social_power_user_score = fields.Float("Power user score", readonly=True, digits=(16, 2), aggregator="max")
-    social_detractor_score = fields.Float("Detractor score", readonly=True, digits=(16, 2), aggregator="max")
-    social_helper_score = fields.Float("Helper score", readonly=True, digits=(16, 2), aggregator="max")
-    social_advocate_score = fields.Float("Advocate score", readonly=True, digits=(16, 2), aggregator="max")
-    social_roles_at = fields.Datetime("Roles computed on", readonly=True, copy=False)
+    social_role_ids = fields.Many2many("social.role", string="Community roles", readonly=True, groups=USERS)
+    social_power_user_score = fields.Float(
+        "Power user score", readonly=True, digits=(16, 2), aggregator="max", groups=USERS
+    )
+    social_detractor_score = fields.Float(
+        "Detractor score", readonly=True, digits=(16, 2), aggregator="max", groups=USERS
+    )
+    social_helper_score = fields.Float(
+        "Helper score", readonly=True, digits=(16, 2), aggregator="max", groups=USERS
+    )
+    social_advocate_score = fields.Float(
+        "Advocate score", readonly=True, digits=(16, 2), aggregator="max", groups=USERS
+    )
+    social_roles_at = fields.Datetime("Roles computed on", readonly=True, copy=False, groups=USERS)
 
     def write(self, vals):
         """Roles and their scores are the rules' to set, never a user's."""
@@ -89,7 +99,7 @@ class SocialCommunityMixin(models.AbstractModel):
         commercial = self._social_commercial_partners()
         revenue = self._social_won_revenue(self.env["res.partner"].union(*commercial.values()))
         roles = {role.code: role for role in self.env["social.role"].search([])}
-        by_roles = defaultdict(lambda: self.browse())
+        by_roles = defaultdict(self.browse)
         for record in self:
             figures = stats.get(record.id, RoleStats())
             figures = replace(figures, reach=figures.reach + followers.get(record.id, 0))

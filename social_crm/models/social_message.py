@@ -332,7 +332,7 @@ class SocialMessage(models.Model):
         """Language and sentiment of ``self``, stored. Messages that read
         alike (same language and score to the hundredth, the precision the
         score carries) are written together: one write per group."""
-        groups = defaultdict(lambda: self.browse())
+        groups = defaultdict(self.browse)
         for message in self:
             result = self._analyze(message.title, message.body_text, message.language, message.direction)
             groups[result] |= message

@@ -3,6 +3,10 @@ from collections import defaultdict
 from odoo import fields, models
 
 
+#: what a customer feels and which role they hold is for Social CRM users
+USERS = "social_crm.group_social_crm_user"
+
+
 class SocialSentimentMixin(models.AbstractModel):
     """Sentiment rolled up from scored messages: conversations, identities
     and contacts each define ``_compute_social_sentiment`` with their own
@@ -19,10 +23,17 @@ class SocialSentimentMixin(models.AbstractModel):
         aggregator="avg",
         digits=(3, 2),
         help="Average sentiment of the scored messages, from -1 (negative) to 1 (positive).",
+        groups=USERS,
     )
-    social_scored_count = fields.Integer("Scored messages", compute="_compute_social_sentiment", store=True)
-    social_positive_count = fields.Integer("Positive messages", compute="_compute_social_sentiment", store=True)
-    social_negative_count = fields.Integer("Negative messages", compute="_compute_social_sentiment", store=True)
+    social_scored_count = fields.Integer(
+        "Scored messages", compute="_compute_social_sentiment", store=True, groups=USERS
+    )
+    social_positive_count = fields.Integer(
+        "Positive messages", compute="_compute_social_sentiment", store=True, groups=USERS
+    )
+    social_negative_count = fields.Integer(
+        "Negative messages", compute="_compute_social_sentiment", store=True, groups=USERS
+    )
 
     def _compute_social_sentiment(self):
         raise NotImplementedError

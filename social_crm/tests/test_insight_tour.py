@@ -9,7 +9,9 @@ class TestInsightTour(HttpCase):
     finds the detractors and the sentiment trend."""
 
     def test_dashboard_opens(self):
-        identity = self.env["social.identity"].create({"platform": "mastodon", "external_id": "t1", "handle": "@grumpy"})
+        identity = self.env["social.identity"].create(
+            {"platform": "mastodon", "external_id": "t1", "handle": "@grumpy"}
+        )
         conversation = self.env["social.conversation"].create({"platform": "mastodon", "thread_key": "tour"})
         now = datetime.now()
         messages = self.env["social.message"].create(
@@ -30,4 +32,5 @@ class TestInsightTour(HttpCase):
         self.env["social.identity"]._cron_compute_social_roles(stale_before=now)
         self.assertEqual(identity.social_role_ids.code, "detractor")
         new_test_user(self.env, login="tour_community", groups="social_crm.group_social_crm_user")
-        self.start_tour("/odoo/action-social_crm.social_role_dashboard_action", "social_crm_insight_dashboard", login="tour_community")
+        url = "/odoo/action-social_crm.social_role_dashboard_action"
+        self.start_tour(url, "social_crm_insight_dashboard", login="tour_community")

@@ -64,14 +64,21 @@ class TestSentiment(SocialCrmCase):
         messages = {message.title: message for message in self.messages_of(source)}
         self.assertRecordValues(
             messages["Leaking tent"],
-            [{"language": "en", "language_identified": True, "sentiment_state": "scored", "sentiment_label": "negative"}],
+            [
+                {
+                    "language": "en",
+                    "language_identified": True,
+                    "sentiment_state": "scored",
+                    "sentiment_label": "negative",
+                }
+            ],
         )
         self.assertLess(messages["Leaking tent"].sentiment_score, -0.5)
         self.assertEqual(messages["Great stove"].sentiment_label, "positive")
         for title, language in (("Tente décevante", "fr"), ("Enttäuschendes Zelt", "de"), ("テント", "ja")):
             self.assertRecordValues(
                 messages[title],
-                [{"language": language, "sentiment_state": "not_scored", "sentiment_label": False, "sentiment_score": 0}],
+                [{"language": language, "sentiment_state": "not_scored", "sentiment_label": False}],
             )
 
     def test_platform_language_is_kept_and_decides(self):
