@@ -7,7 +7,17 @@
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
     "depends": ["mail", "crm"],
-    "external_dependencies": {"python": ["feedparser", "lxml", "publicsuffixlist", "requests", "python-twitter-v2", "py3langid", "vaderSentiment"]},
+    "external_dependencies": {
+        "python": [
+            "feedparser",
+            "lxml",
+            "publicsuffixlist",
+            "requests",
+            "python-twitter-v2",
+            "py3langid",
+            "vaderSentiment",
+        ]
+    },
     "data": [
         "security/social_crm_groups.xml",
         "security/ir.model.access.csv",
