@@ -1,7 +1,7 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import Command, fields, models
 
 #: weeks the contact form's sentiment trend covers
 TREND_WEEKS = 12
@@ -35,10 +35,6 @@ class ResPartner(models.Model):
         help=f"Average sentiment of the contact's messages, one bar per week over the last {TREND_WEEKS} weeks, "
         "oldest first (· : nothing scored that week).",
     )
-
-    @api.depends("social_message_ids.sentiment_score", "social_message_ids.sentiment_state")
-    def _compute_social_sentiment(self):
-        self._social_sentiment_rollup("partner_id")
 
     def _compute_social_sentiment_trend(self):
         """One grouped query by day for all of ``self``, bucketed into weeks

@@ -28,8 +28,6 @@ class SocialCommunityMixin(models.AbstractModel):
 
     _name = "social.community.mixin"
     _description = "Community Roles"
-    #: the message field that points at the record
-    _social_message_key = None
 
     social_role_ids = fields.Many2many("social.role", string="Community roles", readonly=True, groups=USERS)
     social_power_user_score = fields.Float(
@@ -117,6 +115,7 @@ class SocialCommunityMixin(models.AbstractModel):
         messages of ``self`` since ``since``. A helper reply answers another
         customer's inbound post in a public thread of several people: a reply
         to our own account (outbound) or to oneself does not count."""
+        # the message field that points at the record, as for the sentiment roll-ups
         key = SQL.identifier("m", self._social_message_key)
         self.env["social.message"].flush_model()
         self.env["social.conversation"].flush_model(["kind"])

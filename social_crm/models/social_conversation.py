@@ -18,6 +18,7 @@ class SocialConversation(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin", "social.sentiment.mixin"]
     _order = "last_activity_at desc nulls last, id desc"
     _check_company_auto = True
+    _social_message_key = "conversation_id"
 
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
     platform = fields.Selection(PLATFORMS, required=True, index=True)
@@ -103,10 +104,6 @@ class SocialConversation(models.Model):
             conversation.root_message_id = roots.get((conversation.id, conversation.thread_key)) or Message.browse(
                 first_id or []
             )
-
-    @api.depends("post_ids.sentiment_score", "post_ids.sentiment_state")
-    def _compute_social_sentiment(self):
-        self._social_sentiment_rollup("conversation_id")
 
     @api.depends("post_ids.author_id.partner_id")
     def _compute_participants(self):

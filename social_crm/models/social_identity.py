@@ -114,10 +114,6 @@ class SocialIdentity(models.Model):
                 identity, (0, False, False)
             )
 
-    @api.depends("message_ids.sentiment_score", "message_ids.sentiment_state")
-    def _compute_social_sentiment(self):
-        self._social_sentiment_rollup("author_id")
-
     def _social_role_candidates(self):
         return [("message_count", ">", 0)]
 
@@ -126,6 +122,15 @@ class SocialIdentity(models.Model):
 
     def _social_commercial_partners(self):
         return {identity.id: identity.partner_id.commercial_partner_id for identity in self}
+
+    def write(self, vals):
+        """A new partner takes the account's sentiment from the old one."""
+        if "partner_id" not in vals:
+            return super().write(vals)
+        partners = self.partner_id
+        result = super().write(vals)
+        (partners | self.partner_id)._refresh_social_sentiment()
+        return result
 
     def _link_partner(self, partner, method="manual", evidence=""):
         """Link to ``partner`` on ``method`` evidence, with its confidence,

@@ -18,6 +18,11 @@ SCORE_BATCH = 2000
 #: batches per cron call; the cron runner calls again while some remain
 SCORE_BATCHES_PER_RUN = 10
 
+#: what the sentiment roll-ups of conversations, authors and contacts follow
+ROLLUP_INPUTS = {"conversation_id", "author_id", "sentiment_state", "sentiment_score", "sentiment_label"}
+#: context key: the caller refreshes the roll-ups once for the whole batch
+ROLLUPS_LATER = "social_crm_rollups_later"
+
 SENTIMENT_STATES = [("pending", "To score"), ("scored", "Scored"), ("not_scored", "Not scored")]
 SENTIMENT_LABELS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
 
@@ -126,6 +131,37 @@ class SocialMessage(models.Model):
     _sql_constraints = [
         ("platform_external_id_unique", "UNIQUE(platform, external_id)", "This post is already stored."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        if not self.env.context.get(ROLLUPS_LATER):
+            messages._refresh_sentiment_rollups()
+        return messages
+
+    def write(self, vals):
+        if self.env.context.get(ROLLUPS_LATER) or not ROLLUP_INPUTS.intersection(vals):
+            return super().write(vals)
+        before = self._rollup_targets()
+        result = super().write(vals)
+        self._refresh_sentiment_rollups(before)
+        return result
+
+    def unlink(self):
+        targets = self._rollup_targets()
+        result = super().unlink()
+        self.browse()._refresh_sentiment_rollups(targets)
+        return result
+
+    def _rollup_targets(self):
+        return self.conversation_id, self.author_id, self.partner_id
+
+    def _refresh_sentiment_rollups(self, before=None):
+        """Refresh the sentiment of the conversations, authors and contacts
+        of ``self`` and of ``before`` (what ``_rollup_targets`` returned
+        before a change): one UPDATE per model, whatever the batch size."""
+        for now, earlier in zip(self._rollup_targets(), before or (None, None, None)):
+            (now if earlier is None else now | earlier)._refresh_social_sentiment()
 
     @api.depends("body", "media")
     def _compute_body_text(self):
@@ -253,6 +289,7 @@ class SocialMessage(models.Model):
         )
         parents.update(by_external_id)
         to_create = []
+        rewritten = self.browse()
         for post in posts:
             values = self._odoo_values(post)
             message = by_external_id.get(post.external_id)
@@ -276,9 +313,12 @@ class SocialMessage(models.Model):
             if "body" in changed:
                 changed.update(self._sentiment_of_values(values))
             if changed:
-                message.write(changed)
-        created = self.create(to_create)
+                message.with_context(**{ROLLUPS_LATER: True}).write(changed)
+                if "body" in changed:
+                    rewritten |= message
+        created = self.with_context(**{ROLLUPS_LATER: True}).create(to_create).with_env(self.env)
         self._link_parents(source.platform, created)
+        (created | rewritten)._refresh_sentiment_rollups()
         return found | created
 
     @api.model
@@ -337,7 +377,8 @@ class SocialMessage(models.Model):
             result = self._analyze(message.title, message.body_text, message.language, message.direction)
             groups[result] |= message
         for result, messages in groups.items():
-            messages.write(self._sentiment_values(result))
+            messages.with_context(**{ROLLUPS_LATER: True}).write(self._sentiment_values(result))
+        self._refresh_sentiment_rollups()
 
     @api.model
     def _analyze(self, title, text, language, direction):

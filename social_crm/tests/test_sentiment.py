@@ -130,6 +130,23 @@ class TestSentiment(SocialCrmCase):
         scores = self.jo.message_ids.filtered(lambda m: m.sentiment_state == "scored").mapped("sentiment_score")
         self.assertAlmostEqual(partner.social_sentiment, sum(scores) / 2, places=2)
 
+    def test_rollups_follow_links_and_deletions(self):
+        happy = self.post("I love this tent, great job!", language="en")
+        self.post("Terrible support, I am angry.", language="en")
+        partner = self.env["res.partner"].create({"name": "Jo Walker"})
+        self.jo._link_partner(partner, method="manual")
+        self.assertRecordValues(partner, [{"social_scored_count": 2, "social_positive_count": 1}])
+        other = self.env["social.conversation"].create({"platform": "mastodon", "thread_key": "t2"})
+        happy.write({"conversation_id": other.id})
+        self.assertRecordValues(self.conversation | other, [{"social_scored_count": 1}, {"social_scored_count": 1}])
+        happy.unlink()
+        self.assertEqual(other.social_scored_count, 0)
+        self.assertEqual(self.jo.social_scored_count, 1)
+        self.assertEqual(partner.social_scored_count, 1)
+        self.assertEqual(partner.social_negative_count, 1)
+        self.jo.action_unlink_partner()
+        self.assertRecordValues(partner, [{"social_scored_count": 0, "social_negative_count": 0}])
+
     @freeze_time("2026-11-30 12:00:00")
     def test_contact_trend_is_weekly(self):
         partner = self.env["res.partner"].create({"name": "Jo Walker"})
