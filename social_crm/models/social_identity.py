@@ -7,6 +7,7 @@ from odoo.tools.sql import escape_psql
 
 from ..channels.domains import registrable_domain, site_domain, spellings
 from .platforms import PLATFORMS
+from .social_message import ROLLUPS_LATER
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class SocialIdentity(models.Model):
 
     def write(self, vals):
         """A new partner takes the account's sentiment from the old one."""
-        if "partner_id" not in vals:
+        if "partner_id" not in vals or self.env.context.get(ROLLUPS_LATER):
             return super().write(vals)
         partners = self.partner_id
         result = super().write(vals)
@@ -242,7 +243,8 @@ class SocialIdentity(models.Model):
             "website": self._partners_by_website(),
         }
         proposals = []
-        for identity in self:
+        # the partners linked here take their accounts' sentiment once, at the end
+        for identity in self.with_context(**{ROLLUPS_LATER: True}):
             # the first evidence that ties the account to one partner links it
             for method, matches in strong.items():
                 partners = matches.get(identity.id)
@@ -268,6 +270,7 @@ class SocialIdentity(models.Model):
         self.env["social.identity.suggestion"]._suggest(
             [proposal for proposal in proposals if not proposal.identity.partner_id]
         )
+        self.partner_id._refresh_social_sentiment()
 
     def _evidence_text(self, method):
         if method == "handle":
