@@ -4,7 +4,7 @@ import pathlib
 import re
 
 import pytest
-from insight import RoleStats, Thresholds, analyze, assess, customer_weight
+from insight import RoleStats, Thresholds, analyze, assess, customer_weight, plain_text
 
 INSIGHT = pathlib.Path(__file__).resolve().parent.parent / "social_crm" / "insight"
 
@@ -62,3 +62,9 @@ def test_revenue_weighs_without_drowning_the_voice():
 def test_one_bad_day_is_no_detractor():
     stats = RoleStats(messages=3, scored=3, sentiment_sum=-2.1, negative=3, negative_days=0.5)
     assert "detractor" not in assess(stats, Thresholds())
+
+
+def test_the_mood_is_read_from_the_words_not_the_markup():
+    body = '<p>Broken &amp; useless.</p><p>See <a href="https://example.com/very-nice">the photo</a></p>'
+    assert plain_text(body) == "Broken & useless. See the photo"
+    assert analyze(plain_text(body), "en").label == "negative"

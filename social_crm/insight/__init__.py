@@ -6,4 +6,4 @@ decide, so the rules can be tested and benchmarked without a database.
 """
 
 from .roles import ROLES, RoleStats, Thresholds, assess, customer_weight
-from .sentiment import SUPPORTED_LANGUAGES, Sentiment, analyze, analyze_many
+from .sentiment import SUPPORTED_LANGUAGES, Sentiment, analyze, analyze_many, plain_text

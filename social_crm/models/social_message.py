@@ -263,8 +263,9 @@ class SocialMessage(models.Model):
     def _sentiment_of_values(self, values):
         """Language and sentiment of a pulled post, read before it is stored:
         scored in the same INSERT or UPDATE as its content."""
-        text = html2plaintext(values["body"] or "").strip()
-        return self._sentiment_values(self._analyze(values["title"], text, values["language"], values["direction"]))
+        return self._sentiment_values(
+            self._analyze(values["title"], values["body"], values["language"], values["direction"])
+        )
 
     @api.model
     def _content_hash(self, post):
@@ -318,7 +319,8 @@ class SocialMessage(models.Model):
                     rewritten |= message
         created = self.with_context(**{ROLLUPS_LATER: True}).create(to_create).with_env(self.env)
         self._link_parents(source.platform, created)
-        (created | rewritten)._refresh_sentiment_rollups()
+        # messages not scored count in no roll-up: a new one changes none
+        (created.filtered(lambda message: message.sentiment_state == "scored") | rewritten)._refresh_sentiment_rollups()
         return found | created
 
     @api.model
@@ -374,19 +376,19 @@ class SocialMessage(models.Model):
         score carries) are written together: one write per group."""
         groups = defaultdict(self.browse)
         for message in self:
-            result = self._analyze(message.title, message.body_text, message.language, message.direction)
+            result = self._analyze(message.title, message.body, message.language, message.direction)
             groups[result] |= message
         for result, messages in groups.items():
             messages.with_context(**{ROLLUPS_LATER: True}).write(self._sentiment_values(result))
         self._refresh_sentiment_rollups()
 
     @api.model
-    def _analyze(self, title, text, language, direction):
-        """What ``insight`` reads in a message; our own (outbound) messages
-        are not scored."""
+    def _analyze(self, title, body, language, direction):
+        """What ``insight`` reads in a message's title and body; our own
+        (outbound) messages are not scored."""
         if direction == "outbound":
             return insight.Sentiment(language or "", identified=False, scored=False)
-        return insight.analyze("\n".join(filter(None, (title, text))), language)
+        return insight.analyze("\n".join(filter(None, (title, insight.plain_text(body)))), language)
 
     @api.model
     def _sentiment_values(self, result):
