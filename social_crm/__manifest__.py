@@ -8,7 +8,16 @@
     "license": "LGPL-3",
     "depends": ["mail", "crm", "resource", "utm"],
     "external_dependencies": {
-        "python": ["feedparser", "lxml", "publicsuffixlist", "regex", "requests", "python-twitter-v2"]
+        "python": [
+            "feedparser",
+            "lxml",
+            "publicsuffixlist",
+            "regex",
+            "requests",
+            "python-twitter-v2",
+            "py3langid",
+            "vaderSentiment",
+        ]
     },
     "data": [
         "security/social_crm_groups.xml",
@@ -17,6 +26,7 @@
         "data/ir_sequence_data.xml",
         "data/social_case_stage_data.xml",
         "data/social_idea_data.xml",
+        "data/social_role_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_alias_data.xml",
         "views/social_source_views.xml",
@@ -37,6 +47,8 @@
         "views/res_config_settings_views.xml",
         "wizards/social_reply_wizard_views.xml",
         "views/social_crm_menus.xml",
+        "views/social_role_views.xml",
+        "views/social_insight_views.xml",
     ],
     "demo": [
         "demo/social_identity_demo.xml",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: the ingestion benchmark (bench/ingest.py) in a fresh database.
+# `make bench`: the ingestion benchmark (bench/ingest.py) in a fresh database, then the
+# 10,000 and 50,000-message recompute of sentiment and roles (bench/insight.py) on copies of it.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 require_odoo_src
@@ -19,3 +20,4 @@ echo "installing social_crm into a fresh database $BENCH_DB..."
 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$BENCH_DB" -i social_crm --without-demo=all \
     --stop-after-init --log-level=warn
 PYTHONPATH="$ODOO_SRC" "$VENV/bin/python" bench/ingest.py -c "$ODOO_CONF" -d "$BENCH_DB" --log-level=warn
+PYTHONPATH="$ODOO_SRC" "$VENV/bin/python" bench/insight.py -c "$ODOO_CONF" -d "$BENCH_DB" --log-level=warn

@@ -2,6 +2,9 @@ from . import social_access_mixin
 from . import resource_calendar
 from . import crm_team
 from . import crm_team_member
+from . import social_sentiment_mixin
+from . import social_role
+from . import social_community_mixin
 from . import social_source
 from . import social_identity
 from . import social_identity_suggestion

@@ -138,6 +138,7 @@ class SocialCase(models.Model):
         for case in self:
             case.reply_ids = replies.filtered(lambda reply: reply.conversation_id.case_id == case)
             case.reply_failed_count = len(case.reply_ids.filtered(lambda reply: reply.state == "failed"))
+
     def _calendar(self):
         """Working hours the case is timed in: its team's, else its company's."""
         return self.team_id.social_calendar_id or self.company_id.resource_calendar_id

@@ -19,9 +19,10 @@ class SocialConversation(models.Model):
 
     _name = "social.conversation"
     _description = "Social Conversation"
-    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "social.access.mixin", "social.sentiment.mixin"]
     _order = "last_activity_at desc nulls last, id desc"
     _check_company_auto = True
+    _social_message_key = "conversation_id"
 
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
     platform = fields.Selection(PLATFORMS, required=True, index=True)
@@ -219,6 +220,7 @@ class SocialConversation(models.Model):
 
     def action_private_message(self):
         return self.env["social.reply.wizard"]._action_open(self, "direct")
+
     def _compute_lead_count(self):
         counts = dict(
             self.env["crm.lead"]

@@ -9,6 +9,7 @@ from odoo.tools.sql import escape_psql
 
 from ..channels.domains import registrable_domain, site_domain, spellings
 from .platforms import PLATFORMS
+from .social_message import ROLLUPS_LATER
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,10 @@ class SocialIdentity(models.Model):
 
     _name = "social.identity"
     _description = "Social Identity"
-    _inherit = ["social.access.mixin"]
+    _inherit = ["social.access.mixin", "social.sentiment.mixin", "social.community.mixin"]
     _order = "last_seen_at desc nulls last, id desc"
     _rec_names_search = ["handle", "name", "external_id"]
+    _social_message_key = "author_id"
 
     platform = fields.Selection(PLATFORMS, required=True, index=True)
     external_id = fields.Char(
@@ -122,10 +124,17 @@ class SocialIdentity(models.Model):
         return identities
 
     def write(self, vals):
-        before = {identity: identity.partner_id for identity in self} if "partner_id" in vals else None
+        """A note on the contacts a link changes; a new partner takes the
+        account's sentiment from the old one (at once, unless the caller
+        refreshes the roll-ups of a whole batch later)."""
+        if "partner_id" not in vals:
+            return super().write(vals)
+        before = {identity: identity.partner_id for identity in self}
+        partners = self.partner_id
         result = super().write(vals)
-        if before is not None:
-            self._log_partner_links(before)
+        self._log_partner_links(before)
+        if not self.env.context.get(ROLLUPS_LATER):
+            (partners | self.partner_id)._refresh_social_sentiment()
         return result
 
     def _log_partner_links(self, before):
@@ -169,6 +178,15 @@ class SocialIdentity(models.Model):
         partners._message_log_batch(
             bodies={partner.id: Markup("<br/>").join(lines[partner.id]) for partner in partners}
         )
+
+    def _social_role_candidates(self):
+        return [("message_count", ">", 0)]
+
+    def _social_followers(self):
+        return {identity.id: identity.follower_count for identity in self}
+
+    def _social_commercial_partners(self):
+        return {identity.id: identity.partner_id.commercial_partner_id for identity in self}
 
     def _link_partner(self, partner, method="manual", evidence=""):
         """Link to ``partner`` on ``method`` evidence, with its confidence,
@@ -280,7 +298,8 @@ class SocialIdentity(models.Model):
             "website": self._partners_by_website(),
         }
         proposals = []
-        for identity in self:
+        # the partners linked here take their accounts' sentiment once, at the end
+        for identity in self.with_context(**{ROLLUPS_LATER: True}):
             # the first evidence that ties the account to one partner links it
             for method, matches in strong.items():
                 partners = matches.get(identity.id)
@@ -306,6 +325,7 @@ class SocialIdentity(models.Model):
         self.env["social.identity.suggestion"]._suggest(
             [proposal for proposal in proposals if not proposal.identity.partner_id]
         )
+        self.partner_id._refresh_social_sentiment()
 
     def _evidence_text(self, method):
         if method == "handle":

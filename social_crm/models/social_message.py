@@ -1,5 +1,6 @@
 import hashlib
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -8,7 +9,8 @@ from odoo import api, fields, models
 from odoo.modules import module
 from odoo.tools import plaintext2html
 
-from .. import channels
+from .. import channels, insight
+from .cron_batches import run_in_batches
 from .platforms import FAILURES, INFO, PLATFORMS
 
 _logger = logging.getLogger(__name__)
@@ -18,6 +20,18 @@ RETENTION_BATCH = 5000
 PUBLISH_BATCH = 50
 #: states of the replies and direct messages we write (pulled posts have none)
 OUTBOUND_STATES = [("draft", "Draft"), ("queued", "Queued"), ("published", "Published"), ("failed", "Failed")]
+#: messages scored per batch by the scheduled scoring, one commit each
+SCORE_BATCH = 2000
+#: batches per cron call; the cron runner calls again while some remain
+SCORE_BATCHES_PER_RUN = 10
+
+#: what the sentiment roll-ups of conversations, authors and contacts follow
+ROLLUP_INPUTS = {"conversation_id", "author_id", "sentiment_state", "sentiment_score", "sentiment_label"}
+#: context key: the caller refreshes the roll-ups once for the whole batch
+ROLLUPS_LATER = "social_crm_rollups_later"
+
+SENTIMENT_STATES = [("pending", "To score"), ("scored", "Scored"), ("not_scored", "Not scored")]
+SENTIMENT_LABELS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
 
 #: what a re-pull may change besides the content: engagement counts
 COUNT_FIELDS = ("like_count", "repost_count", "reply_count")
@@ -76,7 +90,24 @@ class SocialMessage(models.Model):
     posted_at = fields.Datetime(index=True)
     visibility = fields.Selection([("public", "Public"), ("private", "Private")], required=True, default="public")
     direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="inbound")
-    language = fields.Char()
+    language = fields.Char(help="As the platform gave it; identified from the text when it gave none.")
+    language_identified = fields.Boolean(
+        "Language identified", readonly=True, help="The platform gave no language: it was identified from the text."
+    )
+    sentiment_state = fields.Selection(
+        SENTIMENT_STATES,
+        string="Sentiment",
+        required=True,
+        default="pending",
+        readonly=True,
+        index=True,
+        help="Not scored: our own messages, messages without text, and messages in a language the scorer "
+        "does not read (it reads English) or whose language could not be told.",
+    )
+    sentiment_score = fields.Float(
+        readonly=True, digits=(3, 2), aggregator="avg", help="From -1 (negative) to 1 (positive); scored messages only."
+    )
+    sentiment_label = fields.Selection(SENTIMENT_LABELS, readonly=True, index="btree_not_null")
     like_count = fields.Integer("Likes")
     repost_count = fields.Integer("Reposts")
     reply_count = fields.Integer("Reply count")
@@ -134,6 +165,47 @@ class SocialMessage(models.Model):
             "A post from the platform, or a published reply, has its external ID.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Sentiment roll-ups follow (once per batch when the caller says so);
+        an outbound post pulled into a case's conversation is the case's
+        reply (a reply we write counts once published: ``_record_published``)."""
+        messages = super().create(vals_list)
+        if not self.env.context.get(ROLLUPS_LATER):
+            messages._refresh_sentiment_rollups()
+        first_replies = {}
+        for message in messages.filtered(lambda message: message.direction == "outbound" and not message.state):
+            case, when = message.conversation_id.case_id, message.posted_at or fields.Datetime.now()
+            if case:
+                first_replies[case] = min(first_replies.get(case, when), when)
+        for case, when in first_replies.items():
+            case._record_first_reply(when)
+        return messages
+
+    def write(self, vals):
+        if self.env.context.get(ROLLUPS_LATER) or not ROLLUP_INPUTS.intersection(vals):
+            return super().write(vals)
+        before = self._rollup_targets()
+        result = super().write(vals)
+        self._refresh_sentiment_rollups(before)
+        return result
+
+    def unlink(self):
+        targets = self._rollup_targets()
+        result = super().unlink()
+        self.browse()._refresh_sentiment_rollups(targets)
+        return result
+
+    def _rollup_targets(self):
+        return self.conversation_id, self.author_id, self.partner_id
+
+    def _refresh_sentiment_rollups(self, before=None):
+        """Refresh the sentiment of the conversations, authors and contacts
+        of ``self`` and of ``before`` (what ``_rollup_targets`` returned
+        before a change): one UPDATE per model, whatever the batch size."""
+        for now, earlier in zip(self._rollup_targets(), before or (None, None, None)):
+            (now if earlier is None else now | earlier)._refresh_social_sentiment()
 
     @api.depends("body", "media")
     def _compute_body_text(self):
@@ -212,19 +284,6 @@ class SocialMessage(models.Model):
         else:
             action["domain"] = [("id", "in", ideas.ids)]
         return action
-    @api.model_create_multi
-    def create(self, vals_list):
-        """An outbound post pulled into a case's conversation is the case's
-        reply; a reply we write counts once it is published (``_record_published``)."""
-        messages = super().create(vals_list)
-        first_replies = {}
-        for message in messages.filtered(lambda message: message.direction == "outbound" and not message.state):
-            case, when = message.conversation_id.case_id, message.posted_at or fields.Datetime.now()
-            if case:
-                first_replies[case] = min(first_replies.get(case, when), when)
-        for case, when in first_replies.items():
-            case._record_first_reply(when)
-        return messages
 
     def action_create_case(self):
         """Open a case for this post's conversation, from this post."""
@@ -235,6 +294,7 @@ class SocialMessage(models.Model):
         """Turn this post into a lead, linked to its conversation."""
         self.ensure_one()
         return self.conversation_id._create_lead(self)
+
     def action_open_partner(self):
         """The author's contact, one click from the post."""
         self.ensure_one()
@@ -299,6 +359,14 @@ class SocialMessage(models.Model):
         }
 
     @api.model
+    def _sentiment_of_values(self, values):
+        """Language and sentiment of a pulled post, read before it is stored:
+        scored in the same INSERT or UPDATE as its content."""
+        return self._sentiment_values(
+            self._analyze(values["title"], values["body"], values["language"], values["direction"])
+        )
+
+    @api.model
     def _content_hash(self, post):
         """The fingerprint of what a post shows; a post with nothing besides
         its text keeps the fingerprint it had before media were read."""
@@ -322,6 +390,7 @@ class SocialMessage(models.Model):
         )
         parents.update(by_external_id)
         to_create = []
+        rewritten = self.browse()
         for post in posts:
             values = self._odoo_values(post)
             message = by_external_id.get(post.external_id)
@@ -330,6 +399,7 @@ class SocialMessage(models.Model):
                 to_create.append(
                     {
                         **values,
+                        **self._sentiment_of_values(values),
                         "external_id": post.external_id,
                         "platform": source.platform,
                         "source_id": source.id,
@@ -341,10 +411,16 @@ class SocialMessage(models.Model):
                 )
                 continue
             changed = self._changed_values(message, values)
+            if "body" in changed:
+                changed.update(self._sentiment_of_values(values))
             if changed:
-                message.write(changed)
-        created = self.create(to_create)
+                message.with_context(**{ROLLUPS_LATER: True}).write(changed)
+                if "body" in changed:
+                    rewritten |= message
+        created = self.with_context(**{ROLLUPS_LATER: True}).create(to_create).with_env(self.env)
         self._link_parents(source.platform, created)
+        # messages not scored count in no roll-up: a new one changes none
+        (created.filtered(lambda message: message.sentiment_state == "scored") | rewritten)._refresh_sentiment_rollups()
         return created
 
     @api.model
@@ -394,6 +470,61 @@ class SocialMessage(models.Model):
         )
         for parent_external_id, replies in waiting.grouped("parent_external_id").items():
             replies.parent_id = new_by_external_id[parent_external_id]
+
+    def _score_sentiment(self):
+        """Language and sentiment of ``self``, stored. Messages that read
+        alike (same language and score to the hundredth, the precision the
+        score carries) are written together: one write per group."""
+        groups = defaultdict(self.browse)
+        for message in self:
+            result = self._analyze(message.title, message.body, message.language, message.direction)
+            groups[result] |= message
+        for result, messages in groups.items():
+            messages.with_context(**{ROLLUPS_LATER: True}).write(self._sentiment_values(result))
+        self._refresh_sentiment_rollups()
+
+    @api.model
+    def _analyze(self, title, body, language, direction):
+        """What ``insight`` reads in a message's title and body; our own
+        (outbound) messages are not scored."""
+        if direction == "outbound":
+            return insight.Sentiment(language or "", identified=False, scored=False)
+        return insight.analyze("\n".join(filter(None, (title, insight.plain_text(body)))), language)
+
+    @api.model
+    def _sentiment_values(self, result):
+        """Values of an ``insight.Sentiment``; a language found is kept."""
+        values = {
+            "sentiment_state": "scored" if result.scored else "not_scored",
+            "sentiment_score": result.score,
+            "sentiment_label": result.label or False,
+        }
+        if result.language:
+            values.update(language=result.language, language_identified=result.identified)
+        return values
+
+    @api.model
+    def _cron_score_sentiment(self, commit=None):
+        """Score the messages waiting for it (created outside a pull, or all
+        of them after *Score all messages again*), batch by batch."""
+        if commit is None:
+            commit = not module.current_test
+        return run_in_batches(
+            self,
+            [("sentiment_state", "=", "pending")],
+            lambda messages: messages._score_sentiment(),
+            SCORE_BATCH,
+            SCORE_BATCHES_PER_RUN,
+            commit,
+        )
+
+    @api.model
+    def _reset_sentiment(self):
+        """Mark every message as waiting for scoring, in one UPDATE: the
+        scheduled scoring then goes through them in batches."""
+        self.flush_model(["sentiment_state"])
+        self.env.cr.execute("UPDATE social_message SET sentiment_state = 'pending' WHERE sentiment_state != 'pending'")
+        self.invalidate_model(["sentiment_state"])
 
     @api.model
     def _cron_apply_retention(self):

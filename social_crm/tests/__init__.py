@@ -28,3 +28,6 @@ from . import test_social_lead
 from . import test_create_case_tour
 from . import test_outbound_direction
 from . import test_inbox_read
+from . import test_sentiment
+from . import test_community_roles
+from . import test_insight_tour
