@@ -73,6 +73,14 @@ class ResPartner(models.Model):
         help="Never email this contact from a sending to a segment (the email blacklist applies as well).",
     )
 
+    social_sentiment_trend = fields.Char(
+        "Sentiment trend",
+        compute="_compute_social_sentiment_trend",
+        groups="social_crm.group_social_crm_user",
+        help=f"Average sentiment of the contact's messages, one bar per week over the last {TREND_WEEKS} weeks, "
+        "oldest first (· : nothing scored that week).",
+    )
+
     def _compute_social_timeline_ids(self):
         """As the user may read them: private threads of other teams stay
         hidden. A form shows one contact: two searches."""
@@ -89,14 +97,6 @@ class ResPartner(models.Model):
         theirs = Message.search([("partner_id", "child_of", self.id)], limit=TIMELINE_LIMIT)
         ours = Message.search([("conversation_id", "in", theirs.conversation_id.ids), ("direction", "=", "outbound")])
         return theirs | ours
-
-    social_sentiment_trend = fields.Char(
-        "Sentiment trend",
-        compute="_compute_social_sentiment_trend",
-        groups="social_crm.group_social_crm_user",
-        help=f"Average sentiment of the contact's messages, one bar per week over the last {TREND_WEEKS} weeks, "
-        "oldest first (· : nothing scored that week).",
-    )
 
     def _compute_social_sentiment_trend(self):
         """One grouped query by day for all of ``self``, bucketed into weeks

@@ -77,6 +77,12 @@ class SocialMessage(models.Model):
     )
     child_ids = fields.One2many("social.message", "parent_id", string="Replies")
     case_id = fields.Many2one(related="conversation_id.case_id", string="Case")
+    lead_id = fields.Many2one(
+        "crm.lead",
+        compute="_compute_lead_id",
+        groups="sales_team.group_sale_salesman",
+        help="The lead made from the post's conversation, shown with the post on the contact's timeline.",
+    )
     author_id = fields.Many2one("social.identity", index=True, ondelete="cascade")
     partner_id = fields.Many2one(related="author_id.partner_id", store=True, index="btree_not_null")
     author_name = fields.Char(related="author_id.name", string="Author name")
@@ -207,6 +213,11 @@ class SocialMessage(models.Model):
         for now, earlier in zip(self._rollup_targets(), before or (None, None, None)):
             (now if earlier is None else now | earlier)._refresh_social_sentiment()
 
+    @api.depends("conversation_id.lead_ids")
+    def _compute_lead_id(self):
+        for message in self:
+            message.lead_id = message.conversation_id.lead_ids[:1]
+
     @api.depends("body", "media")
     def _compute_body_text(self):
         """The body as text; a post of media only reads as its media
@@ -312,6 +323,10 @@ class SocialMessage(models.Model):
     def action_open_case(self):
         self.ensure_one()
         return self._form_action(self.case_id)
+
+    def action_open_lead(self):
+        self.ensure_one()
+        return self._form_action(self.lead_id)
 
     @api.model
     def _form_action(self, record):

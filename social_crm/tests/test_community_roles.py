@@ -187,6 +187,38 @@ class TestCommunityRoles(SocialCrmCase):
         self.assertFalse(partner.social_role_ids)
         self.assertNotIn(tag, partner.category_id)
 
+    def test_a_synced_role_drives_the_routing_rules(self):
+        """Roles reach the cases through the contact tags: a rule on the
+        detractor tag opens an urgent case for the detractor's next post,
+        not for a customer without the role."""
+        self.env["ir.config_parameter"].set_param("social_crm.role_sync_tags", "1")
+        detractor, other = self.env["res.partner"].create([{"name": "Jo Walker"}, {"name": "Kim Lee"}])
+        self.jo.partner_id, self.kim.partner_id = detractor, other
+        for days_ago in (1, 5, 10):
+            self.say(self.jo, "negative", days_ago=days_ago)
+        self.compute(detractor | other)
+        source = self.env["social.source"].create(
+            {"name": "Mastodon #tentworks", "platform": "mastodon", "mode": "hashtag", "target": "tentworks"}
+        )
+        self.env["social.routing.rule"].create(
+            {
+                "name": "Detractors first",
+                "partner_category_ids": [self.env.ref("social_crm.res_partner_category_detractor").id],
+                "priority": "3",
+                "create_case": True,
+            }
+        )
+        threads = self.env["social.conversation"].create(
+            [{"platform": "mastodon", "thread_key": key} for key in ("jo-again", "kim-asks")]
+        )
+        new_posts = self.say(self.jo, "negative", conversation=threads[0]) | self.say(
+            self.kim, "neutral", conversation=threads[1]
+        )
+        self.env["social.routing.rule"]._route(source, new_posts)
+        jo_case, kim_case = (post.conversation_id.case_id for post in new_posts)
+        self.assertEqual((jo_case.partner_id, jo_case.priority), (detractor, "3"))
+        self.assertFalse(kim_case)
+
     def test_tags_untouched_without_sync(self):
         partner = self.env["res.partner"].create({"name": "Jo Walker"})
         self.jo.partner_id = partner

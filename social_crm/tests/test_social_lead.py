@@ -62,6 +62,10 @@ class TestCaseAndLeadFromConversation(RoutingCase):
         self.assertEqual(conversation.lead_count, 1)
         self.assertEqual(self.env["crm.lead"].search(conversation.action_view_leads()["domain"]), lead)
         self.assertEqual(lead.action_view_social_conversation()["res_id"], conversation.id)
+        # the contact's timeline shows the lead with the post it came from
+        timeline = self.customer.with_user(self.agent_a).social_timeline_ids
+        self.assertEqual(timeline.filtered(lambda post: post == message).lead_id, lead)
+        self.assertEqual(message.with_user(self.agent_a).action_open_lead()["res_id"], lead.id)
         # the UTM records are made once and reused
         second = self.env["crm.lead"].browse(
             self.make_post("And sleeping bags?").with_user(self.agent_a).action_create_lead()["res_id"]
