@@ -434,6 +434,11 @@ class SocialMessage(models.Model):
                     rewritten |= message
         created = self.with_context(**{ROLLUPS_LATER: True}).create(to_create).with_env(self.env)
         self._link_parents(source.platform, created)
+        # Every computed column of the new rows (text, company, contact,
+        # reply link) in one UPDATE per row: what follows (roll-ups, routing)
+        # reads some of them, and a flush of only those would leave the rest
+        # for a second UPDATE of the same rows.
+        self.flush_model()
         # messages not scored count in no roll-up: a new one changes none
         (created.filtered(lambda message: message.sentiment_state == "scored") | rewritten)._refresh_sentiment_rollups()
         return created

@@ -330,8 +330,8 @@ class TestFeedSyncQueryCount(SocialCrmCase):
 
     @warmup
     def test_query_count_of_a_pull_of_10_entries(self):
-        self.assert_pull_queries("pinned_small", 10, 28)
+        self.assert_pull_queries("pinned_small", 10, 27)
 
     @warmup
     def test_query_count_of_a_pull_of_200_entries(self):
-        self.assert_pull_queries("pinned_large", 200, 33)
+        self.assert_pull_queries("pinned_large", 200, 31)
