@@ -255,13 +255,7 @@ class SocialConversation(models.Model):
             )
         case = self.env["social.case"].create(self._case_values(message))
         self.write({"case_id": case.id, "state": "open"})
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "social.case",
-            "res_id": case.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return self.env["social.message"]._form_action(case)
 
     def _case_values(self, message, user=None):
         """Values of a case opened from ``message`` of this conversation.
@@ -293,13 +287,7 @@ class SocialConversation(models.Model):
         """A lead from ``message`` of this conversation; returns its form."""
         self.ensure_one()
         lead = self.env["crm.lead"].create(self._lead_values(message))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "crm.lead",
-            "res_id": lead.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return self.env["social.message"]._form_action(lead)
 
     def _lead_values(self, message, utm=None):
         """A lead from ``message``: its author's contact, the source as UTM
