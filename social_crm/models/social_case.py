@@ -65,9 +65,9 @@ class SocialCase(models.Model):
     description = fields.Html()
     color = fields.Integer()
     reply_ids = fields.Many2many(
-        "social.message", compute="_compute_reply_ids", string="Replies", help="What we wrote in its conversations."
+        "social.message", compute="_compute_post_ids", string="Replies", help="What we wrote in its conversations."
     )
-    reply_failed_count = fields.Integer(compute="_compute_reply_ids")
+    reply_failed_count = fields.Integer(compute="_compute_post_ids")
     opened_at = fields.Datetime(
         "Opened on", default=fields.Datetime.now, required=True, readonly=True, copy=False, index=True
     )
@@ -124,19 +124,15 @@ class SocialCase(models.Model):
         for case in self:
             case.conversation_count = counts.get(case, 0)
 
-    @api.depends("conversation_ids.post_ids")
+    @api.depends("conversation_ids.post_ids.state")
     def _compute_post_ids(self):
-        posts = self.env["social.message"].search([("conversation_id.case_id", "in", self.ids)]).grouped("case_id")
+        """The posts of the case's conversations, and among them the replies
+        we wrote (those with a publishing state), newest first: one search."""
+        Message = self.env["social.message"]
+        posts = Message.search([("conversation_id.case_id", "in", self.ids)]).grouped("case_id")
         for case in self:
-            case.post_ids = posts.get(case, self.env["social.message"])
-
-    @api.depends("conversation_ids")
-    def _compute_reply_ids(self):
-        replies = self.env["social.message"].search(
-            [("conversation_id.case_id", "in", self.ids), ("state", "!=", False)], order="id desc"
-        )
-        for case in self:
-            case.reply_ids = replies.filtered(lambda reply: reply.conversation_id.case_id == case)
+            case.post_ids = posts.get(case, Message)
+            case.reply_ids = case.post_ids.filtered("state").sorted("id", reverse=True)
             case.reply_failed_count = len(case.reply_ids.filtered(lambda reply: reply.state == "failed"))
 
     def _calendar(self):
