@@ -31,6 +31,7 @@ UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError, Overf
 #: what reading one item of an answer may raise when the item is malformed
 ITEM_ERRORS = (InvalidDataError, *UNREADABLE)
 #: characters PostgreSQL (NUL) or lxml (C0 controls) refuse in text
+_SPACE = re.compile(r"\s")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REASON_MAX = 160
@@ -92,7 +93,7 @@ def web_url(value):
     """``value`` if it is an absolute http(s) URL, else ``""``: links are
     shown and followed, so ``javascript:``, ``data:`` and the like are dropped."""
     value = text(value).strip()
-    if not value or any(char.isspace() for char in value):
+    if not value or _SPACE.search(value):
         return ""
     try:
         parts = urlsplit(value)

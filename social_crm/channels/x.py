@@ -524,5 +524,6 @@ class XClient(ChannelClient):
         expand gets a bare record so that every post has one."""
         unique = {post.external_id: post for post in posts}
         for post in unique.values():
-            authors.setdefault(post.author_id, Author(external_id=post.author_id))
+            if post.author_id not in authors:
+                authors[post.author_id] = Author(external_id=post.author_id)
         return sorted(unique.values(), key=lambda post: id_key(post.external_id))

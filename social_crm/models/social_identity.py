@@ -363,19 +363,26 @@ class SocialIdentity(models.Model):
         return value.lstrip("@")
 
     def _partners_by_handle(self):
-        wanted = {}
-        for identity in self:
-            # a feed author's "handle" is the name typed in a comment form
-            handle = identity.handle if identity.platform != "feed" else False
-            for value in (handle, identity.profile_url):
-                if value:
-                    wanted.setdefault(self._normalized_account(value), set()).add(identity.id)
-        matches = {}
-        if not wanted:
-            return matches
+        # a feed author's "handle" is the name typed in a comment form
+        accounts = {
+            identity.id: [
+                value for value in (identity.platform != "feed" and identity.handle, identity.profile_url) if value
+            ]
+            for identity in self
+        }
+        if not any(accounts.values()):
+            return {}
         # few partners record accounts, and a batch brings many: read those
-        # partners once rather than match every handle in SQL
-        for partner in self.env["res.partner"].search_fetch([("social_handles", "!=", False)], ["social_handles"]):
+        # partners once rather than match every handle in SQL, and read the
+        # batch's accounts only when some partner records one
+        recording = self.env["res.partner"].search_fetch([("social_handles", "!=", False)], ["social_handles"])
+        if not recording:
+            return {}
+        wanted, matches = {}, {}
+        for identity_id, values in accounts.items():
+            for value in values:
+                wanted.setdefault(self._normalized_account(value), set()).add(identity_id)
+        for partner in recording:
             for line in partner.social_handles.splitlines():
                 for identity_id in wanted.get(self._normalized_account(line), ()):
                     matches[identity_id] = matches.get(identity_id, partner.browse()) | partner

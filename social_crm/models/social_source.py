@@ -17,9 +17,11 @@ _logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_FACTOR = 32
 CRON_BATCH_SIZE = 50
-#: posts stored per savepoint: enough to spread the fixed cost of a store
-#: over many posts, few enough that an error loses little work
-STORE_BATCH_POSTS = 500
+#: posts stored per savepoint (ten pages of X, 25 of Mastodon): enough to
+#: spread the fixed cost of a store (threads, roll-ups, routing) over many
+#: posts, few enough that an error or a crash loses little work; the next
+#: batch is fetched while one is stored
+STORE_BATCH_POSTS = 1000
 #: skip reasons quoted on the source; the rest are counted
 NOTICE_REASONS = 3
 
@@ -457,7 +459,9 @@ class SocialSource(models.Model):
             return self._store_pages(pages, skipped=skipped, commit=commit_each_batch, client=client)
 
         try:
-            for page in channels.prefetched(client.pull_safely(self.cursor or {})):
+            # the next batch is fetched while one is stored
+            pulled = client.pull_safely(self.cursor or {})
+            for page in channels.prefetched(pulled, ahead=STORE_BATCH_POSTS, weight=lambda page: len(page.posts)):
                 pages.append(page)
                 wait_seconds = max(wait_seconds, page.wait_seconds or 0)
                 if sum(len(pending.posts) for pending in pages) >= STORE_BATCH_POSTS:

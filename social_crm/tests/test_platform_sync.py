@@ -883,7 +883,7 @@ class TestPlatformSyncQueryCount(PlatformSyncCase):
     @warmup
     def test_query_count_of_5_x_pages_of_100_posts(self):
         api = XApi.generate(posts=500, authors=100, threads=83, page_cap=100)
-        self.assert_pull_queries(api, "x", "search", "acme", 67, bearer_token=api.bearer_token)
+        self.assert_pull_queries(api, "x", "search", "acme", 38, bearer_token=api.bearer_token)
 
     @warmup
     def test_query_count_of_2_mastodon_pages_of_40_posts(self):
