@@ -30,8 +30,9 @@ MAX_DATE = datetime(9999, 1, 1)
 UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 #: what reading one item of an answer may raise when the item is malformed
 ITEM_ERRORS = (InvalidDataError, *UNREADABLE)
-#: characters PostgreSQL (NUL) or lxml (C0 controls) refuse in text
+#: what a URL may not contain (``str.isspace``'s characters)
 _SPACE = re.compile(r"\s")
+#: characters PostgreSQL (NUL) or lxml (C0 controls) refuse in text
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _REASON_MAX = 160
